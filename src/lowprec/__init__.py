@@ -1,0 +1,46 @@
+"""lowprec: bit-exact emulation of low-precision number formats.
+
+The public surface is declared here; everything else is private (leading underscore) or a
+documented submodule (``lowprec.reference``, ``lowprec.torch``, ``lowprec.jax``). Importing
+lowprec never imports torch or jax.
+"""
+
+from ._api import decode as decode
+from ._api import encode as encode
+from ._api import quantize as quantize
+from ._dispatch import backends as backends
+from ._pack import from_ml_dtypes as from_ml_dtypes
+from ._pack import pack as pack
+from ._pack import to_ml_dtypes as to_ml_dtypes
+from ._pack import unpack as unpack
+from ._random_api import random_bits as random_bits
+from ._version import __version__ as __version__
+from .formats import FORMATS as FORMATS
+from .formats import FInfo as FInfo
+from .formats import FloatFormat as FloatFormat
+from .formats import finfo as finfo
+from .formats import get_format as get_format
+from .formats import p3109 as p3109
+from .rounding import Overflow as Overflow
+from .rounding import Rounding as Rounding
+
+__all__ = [
+    "FORMATS",
+    "FInfo",
+    "FloatFormat",
+    "Overflow",
+    "Rounding",
+    "__version__",
+    "backends",
+    "decode",
+    "encode",
+    "finfo",
+    "from_ml_dtypes",
+    "get_format",
+    "p3109",
+    "pack",
+    "quantize",
+    "random_bits",
+    "to_ml_dtypes",
+    "unpack",
+]

@@ -1,0 +1,138 @@
+"""The Numba backend against the exact reference, bit for bit.
+
+Exhaustive for every named format of at most 16 bits: every value, midpoint and neighbour, from
+float32 and float64 inputs, every rounding mode and every overflow policy the format allows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lowprec
+from lowprec.reference import encode_reference, quantize_reference, random_bits_reference
+from lowprec.rounding import Overflow, Rounding, resolve_overflow
+from lowprec.testing import assert_codes_equal, sweep_values
+
+SMALL = [n for n, f in lowprec.FORMATS.items() if f.nbits <= 16 and not (n.startswith("p3109_k16"))]
+SMALL += ["p3109_k16p11se", "p3109_k16p8uf"]
+MODES = list(Rounding)
+
+
+def _policies(fmt):
+    out = []
+    for o in Overflow:
+        try:
+            out.append(resolve_overflow(fmt, o))
+        except ValueError:
+            pass
+    return out
+
+
+def _bits(size, n, seed=0):
+    return np.random.default_rng(seed).integers(0, 1 << n, size=size, dtype=np.uint64)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", SMALL)
+def test_encode_exhaustive(name, dtype):
+    fmt = lowprec.get_format(name)
+    x = sweep_values(fmt, dtype)
+    if not fmt.has_nan:
+        x = x[~np.isnan(x)]
+    for mode in MODES:
+        for ovf in _policies(fmt):
+            n = 8 if mode == Rounding.STOCHASTIC_EQUAL else 13
+            r = _bits(x.size, n) if mode.is_stochastic else None
+            kw = {"random_bits": r, "n_random_bits": n} if mode.is_stochastic else {}
+            got = lowprec.encode(x, fmt, mode, overflow=ovf, backend="numba", **kw)
+            want = encode_reference(x, fmt, mode, ovf, r, n)
+            assert_codes_equal(got, want, x)
+
+
+@pytest.mark.parametrize("name", ["float8_e4m3fn", "float8_e5m2", "bfloat16", "float4_e2m1fn", "float8_e8m0fnu"])
+@pytest.mark.parametrize("n", [1, 8, 32, 52])
+def test_stochastic_bits_widths(name, n):
+    fmt = lowprec.get_format(name)
+    x = sweep_values(fmt, np.float64)
+    x = x[np.isfinite(x)]
+    r = _bits(x.size, n, seed=n)
+    got = lowprec.encode(x, fmt, "stochastic", random_bits=r, n_random_bits=n, overflow="saturate")
+    assert_codes_equal(got, encode_reference(x, fmt, Rounding.STOCHASTIC, Overflow.SATURATE, r, n), x)
+
+
+@pytest.mark.parametrize("name", ["float32", "tf32", "float64", "bfloat16"])
+@pytest.mark.parametrize("mode", MODES)
+def test_wide_targets_random(name, mode):
+    fmt = lowprec.get_format(name)
+    rng = np.random.default_rng(7)
+    x = np.concatenate(
+        [
+            rng.standard_normal(20000) * 10.0 ** rng.integers(-40, 40, 20000),
+            np.frombuffer(rng.bytes(8 * 20000), dtype=np.float64),
+        ]
+    )
+    x = x[~np.isnan(x)]
+    r = _bits(x.size, 24) if mode.is_stochastic else None
+    kw = {"random_bits": r, "n_random_bits": 24} if mode.is_stochastic else {}
+    ovf = resolve_overflow(fmt, None)
+    got = lowprec.encode(x, fmt, mode, overflow=ovf, **kw)
+    assert_codes_equal(got, encode_reference(x, fmt, mode, ovf, r, 24), x)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, "bfloat16", np.float32, np.float64])
+@pytest.mark.parametrize("name", ["float8_e4m3fn", "float4_e2m1fn", "float16", "tf32"])
+def test_quantize_values_all_dtypes(name, dtype):
+    import ml_dtypes
+
+    dt = np.dtype(ml_dtypes.bfloat16) if dtype == "bfloat16" else np.dtype(dtype)
+    fmt = lowprec.get_format(name)
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(5000) * 30).astype(dt)
+    x[:4] = [np.nan, np.inf, -np.inf, -0.0]
+    for mode in MODES:
+        r = _bits(x.size, 10) if mode.is_stochastic else None
+        kw = {"random_bits": r, "n_random_bits": 10} if mode.is_stochastic else {}
+        got = lowprec.quantize(x, fmt, mode, **kw)
+        want = quantize_reference(x, fmt, mode, resolve_overflow(fmt, None), r, 10)
+        assert got.dtype == x.dtype and got.shape == x.shape
+        np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+
+
+def test_seeded_equals_explicit_bits():
+    fmt = lowprec.get_format("float8_e5m2")
+    x = np.linspace(-3, 3, 10001).reshape(73, 137)
+    a = lowprec.quantize(x, fmt, "stochastic", seed=1234, n_random_bits=20)
+    r = random_bits_reference(1234, x.size, 20).reshape(x.shape)
+    b = lowprec.quantize(x, fmt, "stochastic", random_bits=r, n_random_bits=20)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(lowprec.random_bits(1234, x.shape, 20), r)
+    c = lowprec.quantize(x, fmt, "stochastic", seed=1234, n_random_bits=20, backend="reference")
+    np.testing.assert_array_equal(a, c)
+
+
+def test_seed_independent_of_threads():
+    import numba
+
+    x = np.random.default_rng(0).standard_normal(100_003).astype(np.float32)
+    a = lowprec.quantize(x, "bfloat16", "stochastic", seed=9)
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        b = lowprec.quantize(x, "bfloat16", "stochastic", seed=9)
+    finally:
+        numba.set_num_threads(old)
+    np.testing.assert_array_equal(a.view(np.uint32), b.view(np.uint32))
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_decode_every_code(name):
+    from lowprec.reference import decode_reference
+
+    fmt = lowprec.get_format(name)
+    codes = np.arange(1 << fmt.nbits)
+    got = lowprec.decode(codes, fmt).astype(np.float64)
+    want = decode_reference(codes, fmt)
+    same = (got == want) | (np.isnan(got) & np.isnan(want))
+    assert same.all()
+    assert (np.signbit(got) == np.signbit(want)).all()
