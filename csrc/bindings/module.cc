@@ -1,0 +1,128 @@
+// nanobind module lowprec._C: the CPU kernels on contiguous NumPy arrays (the caller allocates out).
+#include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
+#include <nanobind/stl/optional.h>
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "../cpu/kernels.h"
+#include "params.h"
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+namespace {
+
+using lowprec::FloatParams;
+using lowprec::bindings::check_mode;
+using lowprec::bindings::params_from_tuple;
+using InArray = nb::ndarray<nb::ro, nb::c_contig, nb::device::cpu>;
+using OutArray = nb::ndarray<nb::c_contig, nb::device::cpu>;
+
+bool is_float(const nb::dlpack::dtype& dt, int bits) {
+  return dt.code == static_cast<uint8_t>(nb::dlpack::dtype_code::Float) && dt.bits == bits && dt.lanes == 1;
+}
+
+bool is_uint(const nb::dlpack::dtype& dt) {
+  return dt.code == static_cast<uint8_t>(nb::dlpack::dtype_code::UInt) && dt.lanes == 1 &&
+         (dt.bits == 8 || dt.bits == 16 || dt.bits == 32 || dt.bits == 64);
+}
+
+int float_bytes(const nb::dlpack::dtype& dt, const char* what) {
+  if (is_float(dt, 32)) return 4;
+  if (is_float(dt, 64)) return 8;
+  throw std::invalid_argument(std::string(what) + " must be a float32 or float64 array");
+}
+
+lowprec::cpu::RandomSource random_source(int mode, uint64_t seed, uint64_t start,
+                                         const std::optional<InArray>& rbits, int n, size_t count) {
+  lowprec::cpu::RandomSource rs;
+  rs.seed = seed;
+  rs.start = start;
+  rs.n = n;
+  if (lowprec::is_stochastic(mode) && rbits.has_value()) {
+    const auto dt = rbits->dtype();
+    if (!(is_uint(dt) && (dt.bits == 32 || dt.bits == 64))) {
+      throw std::invalid_argument("random_bits must be a uint32 or uint64 array");
+    }
+    if (rbits->size() != count) throw std::invalid_argument("random_bits must have one entry per element");
+    rs.bits = rbits->data();
+    rs.bits_bytes = dt.bits / 8;
+  }
+  return rs;
+}
+
+void encode(const InArray& x, OutArray& out, const nb::tuple& params, int mode, int overflow, uint64_t seed,
+            uint64_t start, const std::optional<InArray>& random_bits, int n) {
+  const FloatParams p = params_from_tuple(params);
+  check_mode(mode, overflow, n);
+  const int xb = float_bytes(x.dtype(), "x");
+  if (!is_uint(out.dtype())) throw std::invalid_argument("out must be a uint8/16/32/64 array");
+  if (out.size() != x.size()) throw std::invalid_argument("out must have as many elements as x");
+  const auto rs = random_source(mode, seed, start, random_bits, n, x.size());
+  int64_t errors;
+  {
+    nb::gil_scoped_release release;
+    errors = lowprec::cpu::encode(x.data(), xb, out.data(), out.dtype().bits / 8, static_cast<int64_t>(x.size()),
+                                  p, mode, overflow, rs);
+  }
+  if (errors) throw nb::value_error("the format has no NaN encoding, so NaN cannot be encoded");
+}
+
+void quantize(const InArray& x, OutArray& out, const nb::tuple& params, int mode, int overflow, uint64_t seed,
+              uint64_t start, const std::optional<InArray>& random_bits, int n) {
+  const FloatParams p = params_from_tuple(params);
+  check_mode(mode, overflow, n);
+  const int xb = float_bytes(x.dtype(), "x");
+  if (out.dtype() != x.dtype()) throw std::invalid_argument("out must have the dtype of x");
+  if (out.size() != x.size()) throw std::invalid_argument("out must have as many elements as x");
+  const auto rs = random_source(mode, seed, start, random_bits, n, x.size());
+  nb::gil_scoped_release release;
+  lowprec::cpu::quantize(x.data(), xb, out.data(), static_cast<int64_t>(x.size()), p, mode, overflow, rs);
+}
+
+void decode(const InArray& codes, OutArray& out, const nb::tuple& params) {
+  const FloatParams p = params_from_tuple(params);
+  if (!is_uint(codes.dtype())) throw std::invalid_argument("codes must be a uint8/16/32/64 array");
+  const int ob = float_bytes(out.dtype(), "out");
+  if (out.size() != codes.size()) throw std::invalid_argument("out must have as many elements as codes");
+  nb::gil_scoped_release release;
+  lowprec::cpu::decode(codes.data(), codes.dtype().bits / 8, out.data(), ob, static_cast<int64_t>(codes.size()),
+                       p);
+}
+
+nb::ndarray<nb::numpy, uint64_t, nb::ndim<1>> random_bits(uint64_t seed, uint64_t start, int64_t count, int n) {
+  if (count < 0) throw std::invalid_argument("count must be >= 0");
+  if (n < 1 || n > 64) throw std::invalid_argument("n must be in 1..64");
+  auto* data = new uint64_t[count > 0 ? count : 1];
+  nb::capsule owner(data, [](void* ptr) noexcept { delete[] static_cast<uint64_t*>(ptr); });
+  {
+    nb::gil_scoped_release release;
+    lowprec::cpu::random_bits(seed, start, count, n, data);
+  }
+  return nb::ndarray<nb::numpy, uint64_t, nb::ndim<1>>(data, {static_cast<size_t>(count)}, owner);
+}
+
+}  // namespace
+
+NB_MODULE(_C, m) {
+  m.doc() = "lowprec CPU kernels (bit-exact with lowprec.reference.encode_reference)";
+  m.def("encode", &encode, "x"_a, "out"_a.noconvert(), "params"_a, "mode"_a, "overflow"_a, "seed"_a = 0,
+        "start"_a = 0, "random_bits"_a = nb::none(), "n"_a = 0,
+        "Encode float32/float64 ``x`` into the unsigned codes ``out`` (same size, C-contiguous).\n\n"
+        "Stochastic modes take ``random_bits`` (uint32/uint64, one per element) when given, else the\n"
+        "counter-based stream of ``seed`` from flat index ``start``. Raises ValueError on NaN for a\n"
+        "format without NaN.");
+  m.def("quantize", &quantize, "x"_a, "out"_a.noconvert(), "params"_a, "mode"_a, "overflow"_a, "seed"_a = 0,
+        "start"_a = 0, "random_bits"_a = nb::none(), "n"_a = 0,
+        "Round ``x`` to the format; ``out`` has x's dtype. NaN passes through.");
+  m.def("decode", &decode, "codes"_a, "out"_a.noconvert(), "params"_a,
+        "Values (float32/float64 ``out``) of unsigned ``codes``.");
+  m.def("random_bits", &random_bits, "seed"_a, "start"_a, "count"_a, "n"_a,
+        "``count`` random integers in [0, 2**n) of stream ``seed`` from flat index ``start`` (uint64).");
+  m.def("openmp_threads", &lowprec::cpu::openmp_threads,
+        "Maximum OpenMP threads of the loops (0: built without OpenMP).");
+  m.attr("ENCODE_ERROR") = lowprec::kEncodeError;
+}

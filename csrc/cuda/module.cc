@@ -1,0 +1,98 @@
+// nanobind module lowprec._C_cuda: the CUDA kernels on raw device pointers (e.g. torch's
+// tensor.data_ptr()), launched on a caller-given stream passed as an integer (cudaStream_t).
+// Launches are asynchronous; errors of the launch itself raise RuntimeError.
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "../bindings/params.h"
+#include "launch.h"
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+namespace {
+
+using lowprec::FloatParams;
+using lowprec::bindings::check_mode;
+using lowprec::bindings::params_from_tuple;
+
+void check(int err, const char* what) {
+  if (err != 0) throw std::runtime_error(std::string(what) + ": " + lowprec::cuda::error_string(err));
+}
+
+void check_bytes(int b, bool codes, const char* what) {
+  if (b == 4 || b == 8 || (codes && (b == 1 || b == 2))) return;
+  throw std::invalid_argument(std::string(what) + (codes ? " must be 1, 2, 4 or 8" : " must be 4 or 8"));
+}
+
+void* ptr(uintptr_t p) { return reinterpret_cast<void*>(p); }
+
+void encode(uintptr_t x, int x_bytes, uintptr_t out, int out_bytes, int64_t count, const nb::tuple& params,
+            int mode, int overflow, uint64_t seed, uint64_t start, int n, uintptr_t stream, uintptr_t random_bits,
+            int random_bits_bytes, uintptr_t error_flag) {
+  const FloatParams p = params_from_tuple(params);
+  check_mode(mode, overflow, n);
+  check_bytes(x_bytes, false, "x_bytes");
+  check_bytes(out_bytes, true, "out_bytes");
+  if (random_bits) check_bytes(random_bits_bytes, false, "random_bits_bytes");
+  check(lowprec::cuda::launch_encode(ptr(x), x_bytes, ptr(out), out_bytes, count, p, mode, overflow, seed, start,
+                                     ptr(random_bits), random_bits_bytes, n,
+                                     static_cast<uint32_t*>(ptr(error_flag)), ptr(stream)),
+        "lowprec encode kernel");
+}
+
+void quantize(uintptr_t x, uintptr_t out, int x_bytes, int64_t count, const nb::tuple& params, int mode,
+              int overflow, uint64_t seed, uint64_t start, int n, uintptr_t stream, uintptr_t random_bits,
+              int random_bits_bytes) {
+  const FloatParams p = params_from_tuple(params);
+  check_mode(mode, overflow, n);
+  check_bytes(x_bytes, false, "x_bytes");
+  if (random_bits) check_bytes(random_bits_bytes, false, "random_bits_bytes");
+  check(lowprec::cuda::launch_quantize(ptr(x), x_bytes, ptr(out), count, p, mode, overflow, seed, start,
+                                       ptr(random_bits), random_bits_bytes, n, ptr(stream)),
+        "lowprec quantize kernel");
+}
+
+void decode(uintptr_t codes, int code_bytes, uintptr_t out, int out_bytes, int64_t count, const nb::tuple& params,
+            uintptr_t stream) {
+  const FloatParams p = params_from_tuple(params);
+  check_bytes(code_bytes, true, "code_bytes");
+  check_bytes(out_bytes, false, "out_bytes");
+  check(lowprec::cuda::launch_decode(ptr(codes), code_bytes, ptr(out), out_bytes, count, p, ptr(stream)),
+        "lowprec decode kernel");
+}
+
+void random_bits(uint64_t seed, uint64_t start, int64_t count, int n, uintptr_t out, uintptr_t stream) {
+  if (n < 1 || n > 64) throw std::invalid_argument("n must be in 1..64");
+  check(lowprec::cuda::launch_random_bits(seed, start, count, n, static_cast<uint64_t*>(ptr(out)), ptr(stream)),
+        "lowprec random_bits kernel");
+}
+
+nb::tuple device_count() {
+  int err = 0;
+  const int n = lowprec::cuda::device_count(&err);
+  return nb::make_tuple(n, std::string(err ? lowprec::cuda::error_string(err) : ""));
+}
+
+}  // namespace
+
+NB_MODULE(_C_cuda, m) {
+  m.doc() = "lowprec CUDA kernels on raw device pointers (asynchronous, on the given stream)";
+  m.def("encode", &encode, "x"_a, "x_bytes"_a, "out"_a, "out_bytes"_a, "count"_a, "params"_a, "mode"_a,
+        "overflow"_a, "seed"_a = 0, "start"_a = 0, "n"_a = 0, "stream"_a = 0, "random_bits"_a = 0,
+        "random_bits_bytes"_a = 0, "error_flag"_a = 0,
+        "Encode ``count`` float32/float64 values at device address ``x`` into codes at ``out``.\n\n"
+        "``error_flag``: optional device address of a uint32 set to 1 when a NaN cannot be encoded.");
+  m.def("quantize", &quantize, "x"_a, "out"_a, "x_bytes"_a, "count"_a, "params"_a, "mode"_a, "overflow"_a,
+        "seed"_a = 0, "start"_a = 0, "n"_a = 0, "stream"_a = 0, "random_bits"_a = 0, "random_bits_bytes"_a = 0,
+        "Round ``count`` values at ``x`` to the format, writing the same dtype at ``out``.");
+  m.def("decode", &decode, "codes"_a, "code_bytes"_a, "out"_a, "out_bytes"_a, "count"_a, "params"_a,
+        "stream"_a = 0, "Values of ``count`` codes at ``codes`` as float32/float64 at ``out``.");
+  m.def("random_bits", &random_bits, "seed"_a, "start"_a, "count"_a, "n"_a, "out"_a, "stream"_a = 0,
+        "``count`` uint64 random integers in [0, 2**n) of stream ``seed`` written at ``out``.");
+  m.def("device_count", &device_count, "(number of CUDA devices, error message or '').");
+}

@@ -1,0 +1,304 @@
+"""Loader and NumPy adapters of the compiled extensions ``lowprec._C`` (CPU) and ``lowprec._C_cuda``.
+
+The extensions are optional: :func:`available` and :func:`cuda_available` say whether they can be
+used (and why not), without raising. The adapters take a :class:`~lowprec.formats.FloatFormat` and
+the rounding enums, flatten the format with :func:`lowprec._params.float_params`, and hand the
+kernels C-contiguous float32/float64 arrays (copying only when needed). Results are bit-identical
+to :func:`lowprec.reference.encode_reference`.
+
+The element index of stochastic rounding is the flat C-order index of the logical array (plus
+``start``), whatever the memory layout of the input.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+import numpy as np
+
+from ._params import float_params
+from .formats._float import FloatFormat
+from .rounding import Overflow, Rounding, parse_rounding, resolve_overflow
+
+__all__ = [
+    "available",
+    "cuda_available",
+    "cuda_module",
+    "decode_cpp",
+    "encode_cpp",
+    "module",
+    "quantize_cpp",
+    "random_bits_cpp",
+]
+
+_MASK64 = (1 << 64) - 1
+_cache: dict[str, tuple[ModuleType | None, str]] = {}
+
+
+def _import(name: str) -> tuple[ModuleType | None, str]:
+    if name not in _cache:
+        try:
+            mod = importlib.import_module(f"lowprec.{name}")
+        except ImportError as exc:  # not built, or built for another Python / platform
+            _cache[name] = (
+                None,
+                f"lowprec.{name} is not built or cannot be loaded ({exc}); build it with "
+                "tools/build_ext.sh or pip install .",
+            )
+        else:
+            _cache[name] = (mod, "")
+    return _cache[name]
+
+
+def available() -> tuple[bool, str]:
+    """Whether the CPU extension ``lowprec._C`` can be used.
+
+    Returns
+    -------
+    (ok, reason)
+        ``reason`` is empty when ``ok``, else says why the extension is unusable.
+    """
+    mod, reason = _import("_C")
+    return mod is not None, reason
+
+
+def cuda_available() -> tuple[bool, str]:
+    """Whether the CUDA extension ``lowprec._C_cuda`` is built and a CUDA device is visible.
+
+    Returns
+    -------
+    (ok, reason)
+        ``reason`` is empty when ``ok``, else says why CUDA kernels cannot run.
+    """
+    mod, reason = _import("_C_cuda")
+    if mod is None:
+        return False, reason
+    count, err = mod.device_count()
+    if count == 0:
+        return False, f"lowprec._C_cuda is built but no CUDA device is usable ({err or 'no device'})"
+    return True, ""
+
+
+def module() -> ModuleType:
+    """The loaded ``lowprec._C`` module.
+
+    Raises
+    ------
+    ImportError
+        With the reason, when the extension is not available.
+    """
+    mod, reason = _import("_C")
+    if mod is None:
+        raise ImportError(reason)
+    return mod
+
+
+def cuda_module() -> ModuleType:
+    """The loaded ``lowprec._C_cuda`` module (device pointers in, asynchronous launches).
+
+    Raises
+    ------
+    ImportError
+        With the reason, when the extension is not built.
+    """
+    mod, reason = _import("_C_cuda")
+    if mod is None:
+        raise ImportError(reason)
+    return mod
+
+
+# ---- helpers ---------------------------------------------------------------------------------------
+def codes_dtype(fmt: FloatFormat) -> np.dtype:
+    """The smallest unsigned dtype holding the codes of ``fmt`` (as ``encode_reference`` uses)."""
+    if fmt.nbits <= 8:
+        return np.dtype(np.uint8)
+    if fmt.nbits <= 16:
+        return np.dtype(np.uint16)
+    if fmt.nbits <= 32:
+        return np.dtype(np.uint32)
+    return np.dtype(np.uint64)
+
+
+def _work_dtype(dtype: np.dtype) -> np.dtype:
+    """float32/float64 stay; float16 and ml_dtypes' small floats go to float32 (exact); the rest float64."""
+    if dtype in (np.float32, np.float64):
+        return dtype
+    if dtype == np.float16 or (dtype.kind == "V" and dtype.name.startswith(("bfloat", "float"))):
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def _contig(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``a`` as a C-contiguous array of ``dtype``; no copy when it already is one (0-d stays 0-d)."""
+    return a.astype(dtype, order="C", copy=False)
+
+
+def _check_mode(
+    fmt: FloatFormat, mode: Rounding | str, overflow: Overflow | str
+) -> tuple[Rounding, Overflow]:
+    return parse_rounding(mode), resolve_overflow(fmt, overflow)
+
+
+def _random_args(
+    mode: Rounding,
+    shape: tuple[int, ...],
+    seed: int | None,
+    random_bits: np.ndarray | None,
+    n: int,
+    start: int,
+) -> dict:
+    """Keyword arguments of the stochastic modes for the kernels."""
+    if not mode.is_stochastic:
+        return {"seed": 0, "start": 0, "random_bits": None, "n": 0}
+    if not 1 <= n <= 52:
+        raise ValueError(f"stochastic rounding needs 1 <= n <= 52 random bits, got n={n}")
+    if random_bits is not None:
+        r = np.asarray(random_bits)
+        if r.size != int(np.prod(shape)):
+            raise ValueError(f"random_bits has {r.size} entries for {int(np.prod(shape))} elements")
+        r = _contig(r, r.dtype if r.dtype in (np.uint32, np.uint64) else np.dtype(np.uint64)).reshape(-1)
+        return {"seed": 0, "start": 0, "random_bits": r, "n": n}
+    if seed is None:
+        raise ValueError("stochastic rounding needs a seed or random_bits")
+    return {"seed": int(seed) & _MASK64, "start": int(start) & _MASK64, "random_bits": None, "n": n}
+
+
+def _target(out: np.ndarray | None, shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """(array the kernel writes, array returned): ``out`` itself when C-contiguous, else a temporary."""
+    if out is None:
+        res = np.empty(shape, dtype)
+        return res, res
+    if not isinstance(out, np.ndarray) or out.shape != shape:
+        raise ValueError(f"out must be a NumPy array of shape {shape}")
+    if out.flags.c_contiguous and out.flags.writeable and out.dtype == dtype:
+        return out, out
+    if not out.flags.writeable:
+        raise ValueError("out is read-only")
+    return np.empty(shape, dtype), out
+
+
+def _finish(tmp: np.ndarray, out: np.ndarray) -> np.ndarray:
+    if tmp is not out:
+        out[...] = tmp
+    return out
+
+
+# ---- adapters ------------------------------------------------------------------------------------------
+def encode_cpp(
+    x: np.ndarray,
+    fmt: FloatFormat,
+    mode: Rounding | str = Rounding.NEAREST_EVEN,
+    overflow: Overflow | str = Overflow.SATURATE,
+    seed: int | None = None,
+    random_bits: np.ndarray | None = None,
+    n: int = 32,
+    out: np.ndarray | None = None,
+    start: int = 0,
+) -> np.ndarray:
+    """Codes of ``x`` rounded to ``fmt`` with the C++ kernels (as ``encode_reference``).
+
+    Parameters
+    ----------
+    x
+        Array (or scalar) of any real dtype; float16/bfloat16 are widened to float32 (exact).
+    fmt, mode, overflow
+        Target format, rounding mode and overflow policy (checked against the format).
+    seed, random_bits, n
+        Stochastic modes: explicit ``random_bits`` (one per element, in flat C order) or the
+        counter-based stream of ``seed`` from flat index ``start``; ``n`` bits each.
+    out
+        Optional array of ``x``'s shape for the codes (a copy is made when it is not C-contiguous
+        or not of the codes dtype).
+
+    Returns
+    -------
+    numpy.ndarray
+        Codes shaped like ``x``, of the smallest unsigned dtype that holds them (or ``out``).
+
+    Raises
+    ------
+    ValueError
+        On a NaN for a format without NaN, or missing random bits for a stochastic mode.
+    """
+    mode, overflow = _check_mode(fmt, mode, overflow)
+    x = np.asarray(x)
+    xc = _contig(x, _work_dtype(x.dtype))
+    dtype = out.dtype if out is not None and out.dtype.kind == "u" else codes_dtype(fmt)
+    tmp, res = _target(out, x.shape, dtype)
+    module().encode(
+        xc.reshape(-1),
+        tmp.reshape(-1),
+        tuple(float_params(fmt)),
+        int(mode),
+        int(overflow),
+        **_random_args(mode, x.shape, seed, random_bits, n, start),
+    )
+    return _finish(tmp, res)
+
+
+def quantize_cpp(
+    x: np.ndarray,
+    fmt: FloatFormat,
+    mode: Rounding | str = Rounding.NEAREST_EVEN,
+    overflow: Overflow | str = Overflow.SATURATE,
+    seed: int | None = None,
+    random_bits: np.ndarray | None = None,
+    n: int = 32,
+    out: np.ndarray | None = None,
+    start: int = 0,
+) -> np.ndarray:
+    """``x`` rounded to ``fmt``, as values of ``x``'s dtype (as ``quantize_reference``).
+
+    NaN passes through (for formats without NaN too). float16/bfloat16 inputs are rounded in
+    float32 and cast back (the result is a value of the format, so the cast is the same as from
+    float64). Parameters as :func:`encode_cpp`.
+    """
+    mode, overflow = _check_mode(fmt, mode, overflow)
+    x = np.asarray(x)
+    work = _work_dtype(x.dtype)
+    xc = _contig(x, work)
+    rnd = _random_args(mode, x.shape, seed, random_bits, n, start)
+    params = tuple(float_params(fmt))
+    if work == x.dtype:
+        tmp, res = _target(out, x.shape, x.dtype)
+        module().quantize(xc.reshape(-1), tmp.reshape(-1), params, int(mode), int(overflow), **rnd)
+        return _finish(tmp, res)
+    vals = np.empty(x.shape, work)
+    module().quantize(xc.reshape(-1), vals.reshape(-1), params, int(mode), int(overflow), **rnd)
+    if out is None:
+        return vals.astype(x.dtype)
+    out[...] = vals
+    return out
+
+
+def decode_cpp(
+    codes: np.ndarray, fmt: FloatFormat, out: np.ndarray | None = None, dtype: type = np.float64
+) -> np.ndarray:
+    """Values of ``codes`` of ``fmt`` (as ``decode_reference``; NaN keeps the code's sign bit).
+
+    Parameters
+    ----------
+    codes
+        Unsigned integer codes (other integer dtypes are converted).
+    fmt
+        Their format.
+    out
+        Optional float32/float64 array of ``codes``' shape.
+    dtype
+        Value dtype when ``out`` is not given: float64 (exact) or float32 (rounded once).
+    """
+    codes = np.asarray(codes)
+    cdt = codes.dtype if codes.dtype.kind == "u" else codes_dtype(fmt)
+    cc = _contig(codes, cdt)
+    vdt = np.dtype(out.dtype if out is not None else dtype)
+    if vdt not in (np.float32, np.float64):
+        raise ValueError(f"decode writes float32 or float64, not {vdt}")
+    tmp, res = _target(out, codes.shape, vdt)
+    module().decode(cc.reshape(-1), tmp.reshape(-1), tuple(float_params(fmt)))
+    return _finish(tmp, res)
+
+
+def random_bits_cpp(seed: int, count: int, n: int = 32, start: int = 0) -> np.ndarray:
+    """``count`` random integers in ``[0, 2**n)`` (uint64) of stream ``seed`` from flat index ``start``."""
+    return module().random_bits(int(seed) & _MASK64, int(start) & _MASK64, int(count), int(n))

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Build the compiled extensions into build/ and copy them into src/lowprec/ (git-ignored *.so),
+# so that `PYTHONPATH=src` picks them up during development.
+#
+#   tools/build_ext.sh                 # CUDA module too when nvcc is found
+#   LOWPREC_CUDA=off tools/build_ext.sh
+#   PYTHON=/path/to/python JOBS=4 tools/build_ext.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-$PWD/.venv/bin/python}"
+case "$PY" in /*) ;; *) PY="$(command -v "$PY")" ;; esac
+GEN=()
+# Ninja when available, except for an existing build tree (which keeps its generator)
+if [ ! -f build/CMakeCache.txt ] && command -v ninja >/dev/null 2>&1; then GEN=(-G Ninja); fi
+# Python_FIND_VIRTUALENV=FIRST: keep the venv interpreter (it has nanobind), not its base
+cmake -S . -B build "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE="$PY" -DPython_FIND_VIRTUALENV=FIRST \
+  -DLOWPREC_CUDA="${LOWPREC_CUDA:-auto}"
+cmake --build build -j "${JOBS:-2}"
+shopt -s nullglob
+copied=0
+for so in build/_C*.so build/_C*.pyd; do
+  cp -f "$so" src/lowprec/
+  echo "copied $so -> src/lowprec/"
+  copied=1
+done
+if [ "$copied" = 0 ]; then echo "no extension modules were built" >&2; exit 1; fi
