@@ -29,28 +29,45 @@ struct Rand {
   }
 };
 
-template <class In, class Out>
-int64_t encode_loop(const In* x, Out* out, int64_t count, const FloatParams& p, int mode, int ovf,
-                    const RandomSource& rs) {
+// The mode is a template parameter so that the per-element switch folds away (one loop per mode).
+template <int Mode, class In, class Out>
+int64_t encode_loop_mode(const In* x, Out* out, int64_t count, const FloatParams& p, int ovf,
+                         const RandomSource& rs) {
   int64_t errors = 0;
-  if (is_stochastic(mode)) {
+  if constexpr (Mode == kStochastic || Mode == kStochasticEqual) {
     const Rand rand(rs);
     const int n = rs.n;
 #pragma omp parallel for schedule(static) reduction(+ : errors) if (count >= kParallelMin)
     for (int64_t i = 0; i < count; ++i) {
-      const uint64_t c = encode_value(x[i], p, mode, ovf, rand(i), n);
+      const uint64_t c = encode_value(x[i], p, Mode, ovf, rand(i), n);
       errors += c == kEncodeError;
       out[i] = static_cast<Out>(c);
     }
   } else {
 #pragma omp parallel for schedule(static) reduction(+ : errors) if (count >= kParallelMin)
     for (int64_t i = 0; i < count; ++i) {
-      const uint64_t c = encode_value(x[i], p, mode, ovf, 0, 0);
+      const uint64_t c = encode_value(x[i], p, Mode, ovf, 0, 0);
       errors += c == kEncodeError;
       out[i] = static_cast<Out>(c);
     }
   }
   return errors;
+}
+
+template <class In, class Out>
+int64_t encode_loop(const In* x, Out* out, int64_t count, const FloatParams& p, int mode, int ovf,
+                    const RandomSource& rs) {
+  switch (mode) {
+    case kNearestEven: return encode_loop_mode<kNearestEven>(x, out, count, p, ovf, rs);
+    case kNearestAway: return encode_loop_mode<kNearestAway>(x, out, count, p, ovf, rs);
+    case kNearestZero: return encode_loop_mode<kNearestZero>(x, out, count, p, ovf, rs);
+    case kTowardZero: return encode_loop_mode<kTowardZero>(x, out, count, p, ovf, rs);
+    case kTowardPositive: return encode_loop_mode<kTowardPositive>(x, out, count, p, ovf, rs);
+    case kTowardNegative: return encode_loop_mode<kTowardNegative>(x, out, count, p, ovf, rs);
+    case kToOdd: return encode_loop_mode<kToOdd>(x, out, count, p, ovf, rs);
+    case kStochastic: return encode_loop_mode<kStochastic>(x, out, count, p, ovf, rs);
+    default: return encode_loop_mode<kStochasticEqual>(x, out, count, p, ovf, rs);
+  }
 }
 
 inline double quantize_value(double x, const FloatParams& p, int mode, int ovf, uint64_t r, int n) {

@@ -48,7 +48,10 @@ DETERMINISTIC = [m for m in Rounding if not m.is_stochastic]
 STOCHASTIC = [Rounding.STOCHASTIC, Rounding.STOCHASTIC_EQUAL]
 N_BITS = (1, 8, 32)
 
-pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning"),
+    pytest.mark.filterwarnings("ignore:invalid value encountered in cast:RuntimeWarning"),  # signalling NaNs
+]
 
 
 @pytest.fixture(scope="module")
