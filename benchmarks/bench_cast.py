@@ -1,0 +1,206 @@
+"""Cast throughput of lowprec and its peers, as ratios to ``np.copyto`` of the same array.
+
+Run ``python benchmarks/bench_cast.py [--size N] [--write]``. Every row rounds the same float32
+array (or float64 for the float64 rows) and returns values of the input dtype; the ratio is
+time / time of a single-threaded ``np.copyto`` into a preallocated array of the same size and
+dtype (lower is better, 1.0 = memory-copy speed). Slow peers run on a 1/16 slice and are
+compared with the copy of that slice. ``--write`` rewrites ``benchmarks/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import time
+import tracemalloc
+from collections.abc import Callable
+
+import numpy as np
+
+import lowprec
+
+FORMATS = ["bfloat16", "float16", "float8_e4m3fn", "float8_e5m2", "float4_e2m1fn", "e3m6"]
+MODES = ["nearest_even", "toward_zero", "stochastic"]
+E3M6 = lowprec.FloatFormat(3, 6, name="e3m6")
+
+
+def _fmt(name: str) -> lowprec.FloatFormat:
+    return E3M6 if name == "e3m6" else lowprec.get_format(name)
+
+
+def best_time(fn: Callable[[], object], repeat: int = 5, budget: float = 4.0) -> float:
+    """Best wall time of ``fn`` over ``repeat`` runs (fewer if one run exceeds the budget)."""
+    fn()  # warm-up (JIT, caches)
+    times = []
+    start = time.perf_counter()
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+        if time.perf_counter() - start > budget:
+            break
+    return min(times)
+
+
+def copy_time(x: np.ndarray) -> float:
+    out = np.empty_like(x)
+    return best_time(lambda: np.copyto(out, x), repeat=10)
+
+
+def peak_extra_memory(fn: Callable[[], object], nbytes: int) -> float:
+    """Peak NumPy allocation of one call, as a fraction of the input size (output included)."""
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    r = fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del r
+    return peak / nbytes
+
+
+def peers(x: np.ndarray, fmt_name: str, mode: str) -> dict[str, Callable[[], object]]:
+    """Peer implementations that exist for this (format, mode); missing packages are skipped."""
+    out: dict[str, Callable[[], object]] = {}
+    try:
+        import ml_dtypes
+
+        if mode == "nearest_even" and fmt_name != "e3m6":
+            dt = np.float16 if fmt_name == "float16" else getattr(ml_dtypes, fmt_name)
+            out["ml_dtypes astype"] = lambda: x.astype(dt).astype(x.dtype)
+    except ImportError:
+        pass
+    try:
+        import torch
+
+        tdt = {
+            "bfloat16": torch.bfloat16,
+            "float16": torch.float16,
+            "float8_e4m3fn": torch.float8_e4m3fn,
+            "float8_e5m2": torch.float8_e5m2,
+        }.get(fmt_name)
+        if mode == "nearest_even" and tdt is not None:
+            t = torch.from_numpy(x)
+            out["torch .to() native"] = lambda: t.to(tdt).to(t.dtype)
+    except ImportError:
+        pass
+    f = _fmt(fmt_name)
+    try:
+        import torch
+        from qtorch.quant import float_quantize
+
+        if fmt_name in ("bfloat16", "float16", "e3m6", "float8_e4m3fn", "float8_e5m2") and mode != "toward_zero":
+            t = torch.from_numpy(x)
+            qm = "nearest" if mode == "nearest_even" else "stochastic"
+            out["qtorch float_quantize"] = lambda: float_quantize(t, exp=f.ebits, man=f.mbits, rounding=qm)
+    except Exception:
+        pass
+    return out
+
+
+def slow_peers(x: np.ndarray, fmt_name: str, mode: str) -> dict[str, Callable[[], object]]:
+    out: dict[str, Callable[[], object]] = {}
+    f = _fmt(fmt_name)
+    try:
+        from pychop import Chop
+
+        rmode = {"nearest_even": 1, "toward_zero": 4, "stochastic": 5}[mode]
+        ch = Chop(exp_bits=f.ebits, sig_bits=f.mbits, rmode=rmode)
+        out["Pychop 0.6.2 Chop"] = lambda: ch(x)
+    except Exception:
+        pass
+    try:
+        from gfloat import RoundMode, round_ndarray
+        from gfloat.formats import format_info_ocp_e4m3
+
+        if fmt_name == "float8_e4m3fn" and mode == "nearest_even":
+            out["gfloat round_ndarray"] = lambda: round_ndarray(format_info_ocp_e4m3, x, RoundMode.TiesToEven)
+    except Exception:
+        pass
+    return out
+
+
+def run(size: int) -> tuple[list[tuple], dict]:
+    rng = np.random.default_rng(0)
+    x32 = (rng.standard_normal(size) * 4).astype(np.float32)
+    x64 = x32.astype(np.float64) * (1 + 2.0**-30)
+    small32 = x32[: max(size // 16, 1 << 16)].copy()
+    c32, c64, csmall = copy_time(x32), copy_time(x64), copy_time(small32)
+    rows = []
+    memory = {}
+    for fmt_name in FORMATS:
+        f = _fmt(fmt_name)
+        for mode in MODES:
+            kw = {"seed": 1} if mode == "stochastic" else {}
+            t = best_time(lambda: lowprec.quantize(x32, f, mode, **kw))
+            rows.append((fmt_name, mode, "float32", "lowprec (numba)", t, t / c32))
+            if lowprec.backends()["cpp"][0]:
+                t = best_time(lambda: lowprec.quantize(x32, f, mode, backend="cpp", **kw))
+                rows.append((fmt_name, mode, "float32", "lowprec (cpp)", t, t / c32))
+            t = best_time(lambda: lowprec.quantize(x64, f, mode, **kw))
+            rows.append((fmt_name, mode, "float64", "lowprec (numba)", t, t / c64))
+            for name, fn in peers(x32, fmt_name, mode).items():
+                t = best_time(fn)
+                rows.append((fmt_name, mode, "float32", name, t, t / c32))
+            for name, fn in slow_peers(small32, fmt_name, mode).items():
+                t = best_time(fn, repeat=2, budget=2.0)
+                rows.append((fmt_name, mode, "float32 (1/16)", name, t, t / csmall))
+        memory[fmt_name] = peak_extra_memory(lambda: lowprec.quantize(x32, f, "stochastic", seed=1), x32.nbytes)
+    return rows, {"copy32": c32, "copy64": c64, "memory": memory}
+
+
+def markdown(rows: list[tuple], info: dict, size: int, cold: float) -> str:
+    import numba
+
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Date: {datetime.date.today()}. Machine: {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores, numba threads {numba.get_num_threads()}, numpy {np.__version__}.",
+        f"Array: {size:,} elements. `np.copyto` float32: {info['copy32'] * 1e3:.2f} ms, "
+        f"float64: {info['copy64'] * 1e3:.2f} ms (single-threaded). Ratio = time / copy time (lower is better).",
+        f"Cold start (first quantize in a fresh process, Numba cache warm): {cold:.2f} s.",
+        "",
+        "| format | rounding | input | implementation | ms | ratio to copy |",
+        "|---|---|---|---|---:|---:|",
+    ]
+    for fmt_name, mode, dtype, impl, t, ratio in rows:
+        lines.append(f"| {fmt_name} | {mode} | {dtype} | {impl} | {t * 1e3:.2f} | {ratio:.2f} |")
+    lines += [
+        "",
+        "Peak NumPy memory of one stochastic float32 cast, as a multiple of the input size (the output "
+        "array is 1.0): " + ", ".join(f"{k} {v:.2f}" for k, v in info["memory"].items()) + ".",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def cold_start() -> float:
+    import subprocess
+    import sys
+
+    code = (
+        "import time; t=time.perf_counter(); import numpy as np, lowprec; "
+        "lowprec.quantize(np.ones(8, np.float32), 'bfloat16'); print(time.perf_counter()-t)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--size", type=int, default=16 * 2**20)
+    ap.add_argument("--write", action="store_true", help="rewrite benchmarks/RESULTS.md")
+    args = ap.parse_args()
+    cold = cold_start()
+    rows, info = run(args.size)
+    md = markdown(rows, info, args.size, cold)
+    print(md)
+    if args.write:
+        path = os.path.join(os.path.dirname(__file__), "RESULTS.md")
+        with open(path, "w") as fh:
+            fh.write(md)
+
+
+if __name__ == "__main__":
+    main()
