@@ -207,21 +207,41 @@ def encode_bits(
     return jnp.where(nan_out, nan_c, code)
 
 
+def _make_float(sig: jax.Array, e: jax.Array, neg: jax.Array, w: _Width) -> jax.Array:
+    """The float ``(-1)**neg * sig * 2**e`` built from its bits (no arithmetic: XLA CPU flushes subnormals).
+
+    ``sig < 2**(w.in_m + 1)`` and the value must be representable (or overflow to infinity).
+    """
+    it, m, bias, W = w.itype, w.in_m, w.in_bias, w.bits
+    k = (W - 1) - lax.clz(sig)  # msb of sig
+    ev = e + k  # exponent of the value
+    frac = (sig << jnp.clip(m - k, 0, W - 1)) & it((1 << m) - 1)
+    normal = ((ev + bias).astype(it) << m) | frac
+    emin_sub = 1 - bias - m  # exponent of the smallest subnormal
+    d = e - emin_sub
+    subn = jnp.where(d >= 0, sig << jnp.clip(d, 0, W - 1), sig >> jnp.clip(-d, 0, W - 1))
+    inf = it(((1 << (W - 1 - m)) - 1) << m)
+    bits = jnp.where(ev > bias, inf, jnp.where(ev >= 1 - bias, normal, subn))
+    bits = jnp.where(sig == 0, it(0), bits)
+    bits = jnp.where(neg, bits | it(-(1 << (W - 1))), bits)
+    return lax.bitcast_convert_type(bits, w.ftype)
+
+
 def decode_bits(code: jax.Array, p: tuple, mag_bits: int, w: _Width) -> jax.Array:
-    """Values of codes in the working float type, by ``ldexp`` (formats wider than 16 bits)."""
+    """Values of codes in the working float type, assembled bit by bit (formats wider than 16 bits)."""
     it, ft = w.itype, w.ftype
     mbits, emin, emax, max_mag, inf_mag, nan_code, sign_mask, flags = p
     has_zero, has_inf = _flag(flags, F_ZERO), _flag(flags, F_INF)
     neg = (code & it(sign_mask)) != 0 if sign_mask else jnp.zeros(code.shape, bool)
     mag = code & it((1 << mag_bits) - 1)
-    sgn = jnp.where(neg, ft(-1), ft(1))
+    sgn = jnp.where(neg, ft(-1), ft(1))  # only multiplies NaN and Inf
     ef = mag >> mbits
     mf = mag & it((1 << mbits) - 1)
     z = 1 if has_zero else 0
     sub = (ef == 0) if has_zero else jnp.zeros(code.shape, bool)
     sig = jnp.where(sub, mf, mf + it(1 << mbits))
     e = jnp.where(sub, it(emin - mbits), ef - z + emin - mbits)
-    val = sgn * jnp.ldexp(sig.astype(ft), e.astype(jnp.int32))
+    val = _make_float(sig, e, neg, w)
     val = jnp.where(mag > max_mag, sgn * ft(np.nan), val)
     if has_inf:
         val = jnp.where(mag == inf_mag, sgn * ft(np.inf), val)
@@ -248,7 +268,7 @@ def quantize_work(
     w: _Width,
 ) -> jax.Array:
     """``xw`` (float32 or float64) rounded to ``fmt``; the format and mode are static."""
-    if fmt.mag_bits > w.bits - 1 or fmt.mbits > w.in_m + 6:
+    if fmt.mag_bits > w.bits - 1 or (fmt.nbits > 16 and fmt.mbits > w.in_m):
         raise NotImplementedError(
             f"{fmt} is too wide for {w.bits}-bit integer emulation of {np.dtype(w.ftype).name} inputs; "
             "enable jax_enable_x64 and pass float64"
