@@ -16,7 +16,12 @@ from .rounding import Overflow, Rounding, parse_rounding, resolve_overflow
 
 __all__ = ["codes_dtype", "decode", "encode", "quantize"]
 
-_FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16), np.dtype(np.float32), np.dtype(np.float64))
+_FLOAT_DTYPES = (
+    np.dtype(np.float16),
+    np.dtype(ml_dtypes.bfloat16),
+    np.dtype(np.float32),
+    np.dtype(np.float64),
+)
 DEFAULT_SR_BITS = 32
 
 
@@ -225,7 +230,9 @@ def _quantize_impl(arr, f, mode, ovf, seed, rbits, n, backend) -> np.ndarray:
         if backend == "cpp":
             from ._cpp import quantize_cpp
 
-            quantize_cpp(xf, f, mode, ovf, seed if rbits.size == 0 else None, rbits if rbits.size else None, n, res)
+            quantize_cpp(
+                xf, f, mode, ovf, seed if rbits.size == 0 else None, rbits if rbits.size else None, n, res
+            )
         else:
             _numba_call(xf, f, mode, ovf, seed, rbits, n, res, "quantize")
     res = res.reshape(arr.shape)
@@ -281,15 +288,25 @@ def encode(
             rbits = random_bits_reference(seed_, arr.size, n)
         codes = encode_reference(arr, f, mode, ovf, rbits.reshape(arr.shape) if rbits.size else None, n)
     else:
-        xf = np.ascontiguousarray(arr.reshape(-1) if arr.flags.c_contiguous else arr.ravel(), dtype=_work_dtype(arr))
+        xf = np.ascontiguousarray(
+            arr.reshape(-1) if arr.flags.c_contiguous else arr.ravel(), dtype=_work_dtype(arr)
+        )
         codes = np.empty(xf.size, dtype=cdt)
         bad = 0
         if xf.size:
             if b == "cpp":
                 from ._cpp import encode_cpp
 
-                bad = encode_cpp(xf, f, mode, ovf, seed_ if rbits.size == 0 else None,
-                                 rbits if rbits.size else None, n, codes)  # fmt: skip
+                codes = encode_cpp(
+                    xf,
+                    f,
+                    mode,
+                    ovf,
+                    seed_ if rbits.size == 0 else None,
+                    rbits if rbits.size else None,
+                    n,
+                    codes,
+                )  # raises on NaN itself
             else:
                 bad = _numba_call(xf, f, mode, ovf, seed_, rbits, n, codes, "encode")
         if bad:

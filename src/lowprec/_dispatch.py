@@ -23,7 +23,8 @@ def _cpp_status() -> tuple[bool, str]:
         from . import _cpp
     except Exception as exc:  # pragma: no cover - the module is part of the package
         return False, f"lowprec._cpp cannot be imported: {exc}"
-    return _cpp.available()
+    ok, why = _cpp.available()
+    return ok, why or "ok"
 
 
 def _cuda_status() -> tuple[bool, str]:

@@ -88,7 +88,9 @@ class FloatFormat:
         if m < 0:
             raise ValueError(f"mbits must be >= 0, got {m}")
         if e + m + int(self.signed) > 64:
-            raise ValueError(f"formats wider than 64 bits are not supported ({e + m + int(self.signed)} bits)")
+            raise ValueError(
+                f"formats wider than 64 bits are not supported ({e + m + int(self.signed)} bits)"
+            )
         if self.encoding not in ENCODINGS:
             raise ValueError(f"unknown encoding {self.encoding!r}; choose one of {', '.join(ENCODINGS)}")
         if m == 0 and self.subnormals:
@@ -97,8 +99,8 @@ class FloatFormat:
             raise ValueError("IEEE-style encodings need ebits >= 2 and mbits >= 1 (Inf and NaN codes)")
         if self.encoding == "fnuz" and not self.signed:
             raise ValueError("'fnuz' needs a sign bit (its NaN is the -0 code); use 'fn' for unsigned")
-        if not self.zero and self.subnormals:
-            raise ValueError("a format without zero cannot have subnormals")
+        if not self.zero and (self.subnormals or self.signed):
+            raise ValueError("a format without zero (like E8M0) must be unsigned and without subnormals")
         if self.bias is not None and self.emin is not None:
             raise ValueError("give bias or emin, not both")
         if self.emin is not None:
@@ -120,7 +122,7 @@ class FloatFormat:
         set_(self, "_bias", bias)
         set_(self, "_max_mag", max_mag)
         # every value must be a float64 (the kernels compute in float64)
-        if self.emax_ > 1023 or self.emin_ - (m if self.subnormals else 0) < -1074 or m > 52:
+        if self.emax_ > 1023 or self.emin_ - m < -1074 or m > 52:
             raise ValueError(
                 f"format e{e}m{m} (bias {bias}) has values that are not float64 numbers; "
                 "lowprec supports formats whose values all fit in float64"
