@@ -88,7 +88,7 @@ def test_jit_vmap_grad_and_key() -> None:
     a = jax.jit(lambda v, kk: lj.quantize(v, "e4m3", "stochastic", key=kk))(jnp.full((1000,), 0.3), k)
     b = lj.quantize(jnp.full((1000,), 0.3), "e4m3", "stochastic", key=k)
     assert jnp.array_equal(a, b)
-    assert 0.2 < float(jnp.mean(a == 0.3125)) < 0.6  # 0.3 sits 3/5 of the way from 0.28125 to 0.3125
+    assert 0.5 < float(jnp.mean(a == 0.3125)) < 0.7  # 0.3 is 3/5 of the way from 0.28125 to 0.3125
 
 
 def test_errors() -> None:
