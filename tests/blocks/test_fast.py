@@ -1,0 +1,119 @@
+"""The Numba block kernel against the exact reference, bit for bit: every format, mode, axis."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import block_inputs
+
+import lowprec
+from lowprec import blocks
+from lowprec.formats._block import BLOCK_FORMATS
+from lowprec.rounding import Rounding
+
+_NAMES = [n for n in BLOCK_FORMATS if n not in ("bfp12", "bfp16")] + [
+    "mxfp4_rceil",
+    "mxfp4_ceil",
+    "mxfp8_e4m3_even",
+]
+
+
+def _same(a: tuple, b: tuple) -> None:
+    assert len(a) == len(b)
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
+
+
+@pytest.mark.parametrize("name", _NAMES)
+@pytest.mark.parametrize("mode", list(Rounding))
+def test_fast_equals_reference(name: str, mode: Rounding) -> None:
+    x = block_inputs((4, 72), seed=len(name) + int(mode))  # ragged last block for 16 and 32
+    x[1, 40] = 3.5 * 2.0**-130  # tiny elements next to a huge amax
+    kw = {"seed": 7, "n_random_bits": 9} if mode.is_stochastic else {}
+    q = blocks.quantize(x, name, rounding=mode, **kw)
+    r = blocks.quantize(x, name, rounding=mode, backend="reference", **kw)
+    np.testing.assert_array_equal(q, r)
+    np.testing.assert_array_equal(np.signbit(q), np.signbit(r))
+    if mode in (Rounding.NEAREST_EVEN, Rounding.STOCHASTIC):
+        if mode.is_stochastic:  # explicit bits reproduce the seeded call
+            kw = {"random_bits": lowprec.random_bits(7, x.shape, 9), "n_random_bits": 9}
+        e = blocks.encode(x, name, rounding=mode, **kw)
+        _same(e, blocks.encode(x, name, rounding=mode, backend="reference", **kw))
+        ts = e[2] if len(e) > 2 else None
+        d = blocks.decode(e[0], e[1], name, x.shape, tensor_scale=ts)
+        np.testing.assert_array_equal(d, q)
+
+
+@pytest.mark.parametrize("name", ["mxfp4", "nvfp4", "mxint8"])
+def test_axes_and_2d_blocks(name: str) -> None:
+    x = block_inputs((5, 40, 3), seed=2)
+    for axis in (0, 1, -1):
+        np.testing.assert_array_equal(
+            blocks.quantize(x, name, axis=axis), blocks.quantize(x, name, axis=axis, backend="reference")
+        )
+    f2 = BLOCK_FORMATS[name].replace(block=(4, 16), axis=(0, 1))
+    q = blocks.quantize(x, f2, rounding="stochastic", seed=3)
+    np.testing.assert_array_equal(
+        q, blocks.quantize(x, f2, rounding="stochastic", seed=3, backend="reference")
+    )
+    e = blocks.encode(x, f2, axis=(2, 0))
+    _same(e, blocks.encode(x, f2, axis=(2, 0), backend="reference"))
+    assert e[1].shape == (1, 40, 1)  # block 4 along axis 2 (length 3), 16 along axis 0 (length 5)
+
+
+def test_float64_and_half_inputs() -> None:
+    x = block_inputs((3, 64), seed=4, dtype=np.float64)
+    x[0, 1] = 1.0625 * (1 + 2.0**-30)  # near-tie that float32 would double-round
+    x[2, 5] = 5e-324  # float64 subnormal next to a large amax
+    for name in ("mxfp8_e4m3", "nvfp4_ts", "bfp8"):
+        for mode in ("nearest_even", "toward_positive"):
+            np.testing.assert_array_equal(
+                blocks.quantize(x, name, rounding=mode),
+                blocks.quantize(x, name, rounding=mode, backend="reference"),
+            )
+    h = np.clip(x, -6e4, 6e4).astype(np.float16)
+    q = blocks.quantize(h, "mxfp4")
+    assert q.dtype == np.float16
+    np.testing.assert_array_equal(q, blocks.quantize(h.astype(np.float32), "mxfp4").astype(np.float16))
+
+
+def test_special_blocks_fast() -> None:
+    x = np.ones((3, 32), np.float32)
+    x[0] = 0.0
+    x[1, 4] = np.nan
+    x[2, 9] = -np.inf
+    q = blocks.quantize(x, "mxfp8_e5m2")
+    assert np.all(q[0] == 0) and np.all(np.isnan(q[1:]))
+    _, s = blocks.encode(x, "mxfp8_e5m2")
+    assert s.ravel().tolist() == [0, 255, 255]
+    _, s = blocks.encode(x, "nvfp4")
+    assert s.ravel().tolist() == [1, 1, 0x7F, 35, 0x7F, 35]  # blocks of 16; all-ones block: 1/6 -> e4m3 0x23
+
+
+def test_packing_and_lowprec_routing() -> None:
+    x = block_inputs((2, 32), seed=6)
+    el, sc = blocks.encode(x, "mxfp4")
+    assert el.dtype == np.uint8 and el.size == 32 and sc.shape == (2, 1)
+    codes = lowprec.unpack(el, "float4_e2m1fn", count=64)
+    assert codes[0] == el[0] & 0xF and codes[1] == el[0] >> 4
+    el6, _ = blocks.encode(x, "mxfp6_e2m3")
+    assert el6.size == 48
+    saved = dict(lowprec._api._FAMILY_HANDLERS)
+    lowprec._api._FAMILY_HANDLERS["block"] = blocks._handle
+    try:
+        f = BLOCK_FORMATS["mxfp4"]
+        np.testing.assert_array_equal(lowprec.quantize(x, f, axis=-1), blocks.quantize(x, "mxfp4"))
+        e = lowprec.encode(x, f, "nearest_even", axis=-1)
+        np.testing.assert_array_equal(lowprec.decode(e, f, shape=x.shape), blocks.quantize(x, "mxfp4"))
+    finally:
+        lowprec._api._FAMILY_HANDLERS.clear()
+        lowprec._api._FAMILY_HANDLERS.update(saved)
+
+
+def test_zero_copy_float32_input() -> None:
+    x = block_inputs((4, 64), seed=8)
+    out = np.empty_like(x)
+    r = blocks.quantize(x, "mxfp4", out=out)
+    assert r is out
+    blocks.quantize(out, "mxfp4", out=out)  # in place is idempotent
+    np.testing.assert_array_equal(out, r)
