@@ -26,9 +26,15 @@ def random_bits_at(seed: int, index: np.ndarray, n: int) -> np.ndarray:
         return _mix(z) >> np.uint64(64 - n)
 
 
-def _block_bits(block: np.ndarray, seed: int, n: int, shape: tuple, block_info: dict | None = None) -> np.ndarray:
+def _block_bits(
+    block: np.ndarray, seed: int, n: int, shape: tuple, block_info: dict | None = None
+) -> np.ndarray:
     loc = block_info[0]["array-location"]
-    idx = np.ravel_multi_index(np.ix_(*[np.arange(a, b) for a, b in loc]), shape) if shape else np.zeros((), int)
+    idx = (
+        np.ravel_multi_index(np.ix_(*[np.arange(a, b) for a, b in loc]), shape)
+        if shape
+        else np.zeros((), int)
+    )
     return random_bits_at(seed, np.asarray(idx, np.int64), n).reshape(block.shape)
 
 

@@ -22,14 +22,14 @@ WIDE = (
 SWEEP_FORMATS = SMALL + WIDE
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def sweep(fmt: str) -> np.ndarray:
     """The float32 sweep of a format."""
     with np.errstate(over="ignore"):
         return sweep_values(fmt, np.float32)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bits_for(fmt: str) -> np.ndarray:
     """Explicit random bits (32 of them) for the sweep of ``fmt``."""
     return lowprec.random_bits(12345, sweep(fmt).shape)

@@ -31,5 +31,7 @@ def test_explicit_random_bits() -> None:
     x = np.linspace(-3, 3, 500, dtype=np.float64).reshape(20, 25)
     rb = np.random.default_rng(3).integers(0, 2**32, x.shape, dtype=np.uint64)
     expect = lowprec.quantize(x, "float8_e5m2", "stochastic", random_bits=rb)
-    got = quantize_dask(da.from_array(x, chunks=(6, 9)), "float8_e5m2", "stochastic", random_bits=rb).compute()
+    got = quantize_dask(
+        da.from_array(x, chunks=(6, 9)), "float8_e5m2", "stochastic", random_bits=rb
+    ).compute()
     assert np.array_equal(got, expect)

@@ -73,7 +73,9 @@ def test_wider_format_by_ldexp() -> None:
     x = (rng.standard_normal(5000) * 10.0 ** rng.integers(-44, 38, 5000)).astype(np.float32)
     for fmt in ("tf32", "float32"):
         for mode in ("nearest_even", "toward_zero", "to_odd"):
-            assert_same_bits(np.asarray(lj.quantize(jnp.asarray(x), fmt, mode)), lowprec.quantize(x, fmt, mode), x)
+            assert_same_bits(
+                np.asarray(lj.quantize(jnp.asarray(x), fmt, mode)), lowprec.quantize(x, fmt, mode), x
+            )
 
 
 def test_jit_vmap_grad_and_key() -> None:

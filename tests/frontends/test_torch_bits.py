@@ -9,9 +9,9 @@ import pytest
 import lowprec
 
 torch = pytest.importorskip("torch")
-import lowprec.torch as lt  # noqa: E402
-
 from fe_common import MODES, SWEEP_FORMATS, assert_same_bits, bits_for, reference, sweep  # noqa: E402
+
+import lowprec.torch as lt  # noqa: E402
 
 
 @pytest.mark.parametrize("fmt", SWEEP_FORMATS)
@@ -28,7 +28,9 @@ def test_sweep_all_modes(fmt: str) -> None:
 @pytest.mark.parametrize("mode", ["nearest_even", "toward_zero", "stochastic"])
 def test_input_dtypes(dtype: str, mode: str) -> None:
     rng = np.random.default_rng(1)
-    x64 = np.concatenate([rng.standard_normal(3000) * 10.0 ** rng.integers(-8, 6, 3000), [np.inf, -0.0, np.nan]])
+    x64 = np.concatenate(
+        [rng.standard_normal(3000) * 10.0 ** rng.integers(-8, 6, 3000), [np.inf, -0.0, np.nan]]
+    )
     npdt = ml_dtypes.bfloat16 if dtype == "bfloat16" else np.dtype(dtype)
     with np.errstate(over="ignore"):
         xn = x64.astype(npdt)

@@ -28,7 +28,7 @@ def _x64() -> bool:
 
 
 @functools.lru_cache(maxsize=512)
-def _make(fmt, mode: Rounding, ovf: Overflow, n: int, estimator: str, dtype: np.dtype):  # noqa: ANN202
+def _make(fmt, mode: Rounding, ovf: Overflow, n: int, estimator: str, dtype: np.dtype):
     """A ``custom_vjp`` function ``(x, r) -> y`` for one static configuration."""
     w = W64 if dtype == np.float64 else W32
     max_finite = float(fmt.max_finite)
@@ -106,12 +106,13 @@ def quantize(
     dt = getattr(x, "dtype", None)
     if dt is not None and np.dtype(dt) == np.float64 and not _x64():
         raise TypeError(
-            "float64 input needs 64-bit JAX: jax.config.update('jax_enable_x64', True) "
-            "(or cast to float32)"
+            "float64 input needs 64-bit JAX: jax.config.update('jax_enable_x64', True) (or cast to float32)"
         )
     x = jnp.asarray(x)
     if x.dtype not in (jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64):
-        raise TypeError(f"x has dtype {x.dtype}; lowprec rounds float16, bfloat16, float32 and float64 arrays")
+        raise TypeError(
+            f"x has dtype {x.dtype}; lowprec rounds float16, bfloat16, float32 and float64 arrays"
+        )
     if estimator not in _ESTIMATORS:
         raise ValueError(f"estimator must be one of {_ESTIMATORS}, got {estimator!r}")
     f = _resolve_float_format(fmt, subnormals)

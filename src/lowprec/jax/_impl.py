@@ -139,7 +139,9 @@ def encode_bits(
     def stochastic() -> jax.Array:
         d = s - n
         ru = rem.astype(ut)
-        frac = jnp.where(d >= 0, ru >> jnp.clip(d, 0, W - 1).astype(ut), ru << jnp.clip(-d, 0, W - 1).astype(ut))
+        frac = jnp.where(
+            d >= 0, ru >> jnp.clip(d, 0, W - 1).astype(ut), ru << jnp.clip(-d, 0, W - 1).astype(ut)
+        )
         maskn = jnp.asarray(np.iinfo(np.dtype(ut)).max, ut) >> jnp.asarray(W - n, ut)
         return r > maskn - frac
 

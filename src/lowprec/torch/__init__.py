@@ -14,7 +14,7 @@ from .._api import _resolve_float_format
 from ..rounding import Overflow, Rounding, parse_rounding, resolve_overflow
 from . import _autograd  # noqa: F401  (registers the autograd formula)
 from ._autograd import ESTIMATORS
-from ._nn import QuantLinear, Quantizer, quantize_model_
+from ._nn import Quantizer, QuantLinear, quantize_model_
 from ._ops import format_key, quantize_op
 
 __all__ = ["QuantLinear", "Quantizer", "quantize", "quantize_model_"]
@@ -97,7 +97,9 @@ def quantize(
             raise ValueError("give at most one of seed, generator and random_bits")
         if random_bits is not None:
             if tuple(random_bits.shape) != tuple(t.shape):
-                raise ValueError(f"random_bits has shape {tuple(random_bits.shape)}, expected {tuple(t.shape)}")
+                raise ValueError(
+                    f"random_bits has shape {tuple(random_bits.shape)}, expected {tuple(t.shape)}"
+                )
             if random_bits.dtype.is_floating_point or random_bits.dtype.is_complex:
                 raise TypeError(f"random_bits must be integers, got {random_bits.dtype}")
         elif seed is not None:
@@ -105,7 +107,9 @@ def quantize(
         else:
             seed_t = _draw_seed(generator, t.device)
     elif seed is not None or random_bits is not None or generator is not None:
-        raise ValueError(f"seed/generator/random_bits only apply to stochastic rounding, not {mode.name.lower()}")
+        raise ValueError(
+            f"seed/generator/random_bits only apply to stochastic rounding, not {mode.name.lower()}"
+        )
     gkey, gmode, govf, gseed = None, 0, 0, None
     if grad_fmt is not None:
         gf = _resolve_float_format(grad_fmt, None)

@@ -9,7 +9,7 @@ from ._ops import lookup_format, quantize_op
 ESTIMATORS = ("ste", "clipped")
 
 
-def _setup_context(ctx, inputs, output) -> None:  # noqa: ANN001
+def _setup_context(ctx, inputs, output) -> None:
     x, fmt, _, _, _, _, _, estimator, grad_fmt, grad_mode, grad_overflow, grad_seed = inputs
     ctx.estimator = estimator
     ctx.grad = (grad_fmt, grad_mode, grad_overflow)
@@ -21,7 +21,7 @@ def _setup_context(ctx, inputs, output) -> None:  # noqa: ANN001
         ctx.save_for_backward(None, grad_seed)
 
 
-def _backward(ctx, grad: torch.Tensor) -> tuple:  # noqa: ANN001
+def _backward(ctx, grad: torch.Tensor) -> tuple:
     keep, grad_seed = ctx.saved_tensors
     if keep is not None:
         grad = torch.where(keep, grad, torch.zeros_like(grad))

@@ -130,5 +130,7 @@ def quantize_model_(
         if isinstance(child, nn.Linear):
             setattr(model, name, QuantLinear(child, make(weight_fmt), make(act_fmt)))
         elif not isinstance(child, QuantLinear):
-            quantize_model_(child, weight_fmt, act_fmt, rounding=rounding, grad_fmt=grad_fmt, estimator=estimator)
+            quantize_model_(
+                child, weight_fmt, act_fmt, rounding=rounding, grad_fmt=grad_fmt, estimator=estimator
+            )
     return model

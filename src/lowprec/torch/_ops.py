@@ -125,5 +125,5 @@ def quantize_op(
 
 
 @quantize_op.register_fake
-def _(x, fmt, mode, overflow, seed, random_bits, n, estimator, grad_fmt, grad_mode, grad_overflow, grad_seed):  # noqa: ANN001, ANN202
+def _(x, fmt, mode, overflow, seed, random_bits, n, estimator, grad_fmt, grad_mode, grad_overflow, grad_seed):
     return torch.empty_like(x)
