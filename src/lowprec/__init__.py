@@ -5,6 +5,8 @@ documented submodule (``lowprec.reference``, ``lowprec.torch``, ``lowprec.jax``)
 lowprec never imports torch or jax.
 """
 
+from . import blocks as blocks
+from ._api import _FAMILY_HANDLERS
 from ._api import decode as decode
 from ._api import encode as encode
 from ._api import quantize as quantize
@@ -21,17 +23,24 @@ from .formats import FloatFormat as FloatFormat
 from .formats import finfo as finfo
 from .formats import get_format as get_format
 from .formats import p3109 as p3109
+from .formats._block import BLOCK_FORMATS as BLOCK_FORMATS
+from .formats._block import BlockFormat as BlockFormat
 from .rounding import Overflow as Overflow
 from .rounding import Rounding as Rounding
 
+_FAMILY_HANDLERS["block"] = blocks._handle
+
 __all__ = [
+    "BLOCK_FORMATS",
     "FORMATS",
+    "BlockFormat",
     "FInfo",
     "FloatFormat",
     "Overflow",
     "Rounding",
     "__version__",
     "backends",
+    "blocks",
     "decode",
     "encode",
     "finfo",

@@ -110,6 +110,13 @@ def get_format(fmt: object) -> FloatFormat:
     m = _P3109_RE.match(key)
     if m:
         return p3109(int(m[1]), int(m[2]), m[3] == "s", m[4] == "e")
-    close = difflib.get_close_matches(key, list(FORMATS) + list(_ALIASES), n=4, cutoff=0.5)
+    from ._block import BLOCK_FORMATS, get_block_format  # block formats name float ones: import late
+
+    try:
+        return get_block_format(key)  # type: ignore[return-value]
+    except KeyError:
+        pass
+    names = list(FORMATS) + list(_ALIASES) + list(BLOCK_FORMATS)
+    close = difflib.get_close_matches(key, names, n=4, cutoff=0.5)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise ValueError(f"unknown format {fmt!r}.{hint} `lowprec formats` lists every named format.")
