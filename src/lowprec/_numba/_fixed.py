@@ -61,7 +61,7 @@ def _lowmask(k):
     return (_U1 << np.uint64(k)) - _U1
 
 
-@numba.njit(inline="always", cache=True)
+@numba.njit(cache=True)
 def _core(neg, m, s, w, signed, q, o, nsat, r, nb):
     """W-bit pattern (uint64) of ``(-1)**neg * m * 2**s`` rounded (``q``) and overflowed (``o``)."""
     lo = _U0
@@ -222,7 +222,7 @@ def _sign_extend(p, w, signed):
     return p
 
 
-@numba.njit(inline="always", cache=True)
+@numba.njit(cache=True)
 def _split(xv, fb):
     """(neg, m, s) with xv * 2**fb = (-1)**neg * m * 2**s; xv finite."""
     neg = xv < 0.0
