@@ -123,49 +123,39 @@ def encode_one(
         up = not odd
     elif mode == SR:
         d = s - n
-        frac = (rem >> min(d, np.int64(62))) if d >= 0 else (rem << (-d))
+        frac = (rem >> min(d, np.int64(62))) if d >= 0 else (rem << min(-d, np.int64(62)))
         up = frac + r >= (one << n)
     else:
         up = r >= (one << (n - 1))
     up = up & inexact & (s > 0)
     mag = hi if up else lo
-    if ex > emax + 1:
-        mag = max_mag + 1  # beyond the exponent range: overflow in every mode
-    if below and not has_zero:
-        mag = np.int64(0)  # no zero: everything below the minimum is the minimum
-    if zero_in:
-        mag = np.int64(0)
-    over = is_inf or (not is_nan and mag > max_mag)
-    if over:
-        toward_zero = (
-            mode == RTZ or mode == RTO or (mode == RTN and not neg) or (mode == RTP and neg)
-        ) and not is_inf
-        if ovf == OV_SAT or toward_zero:
-            mag = max_mag
-        elif (flags & F_INF) and (is_inf or ovf == OV_INF):
-            mag = inf_mag
-        else:
-            is_nan = True
-    if neg and (flags & F_SIGNED) == 0 and not is_nan:
-        if not (mag == 0 and not is_inf and has_zero):
-            if ovf == OV_SAT:
-                mag = 0
-            else:
-                is_nan = True
-        neg = False
-    elif zero_in and not has_zero and not is_nan:
-        if ovf == OV_SAT:
-            mag = 0
-        else:
-            is_nan = True
-    if is_nan:
-        if (flags & F_NAN) == 0:
-            return np.int64(0)
-        if neg and (flags & F_NANSIGN) and (flags & F_SIGNED):
-            return nan_code | sign_mask
-        return nan_code
+    # ---- specials, overflow, sign: all selects (the mode/policy tests are loop-invariant) ----
+    has_inf = (flags & F_INF) != 0
+    signed = (flags & F_SIGNED) != 0
+    mag = (max_mag + 1) if ex > emax + 1 else mag  # beyond the exponent range: overflow in any mode
+    mag = np.int64(0) if ((below & (not has_zero)) | zero_in) else mag  # no zero: below min -> min
+    over = is_inf | ((not is_nan) & (mag > max_mag))
+    tz = (mode == RTZ) | (mode == RTO) | ((mode == RTN) & (not neg)) | ((mode == RTP) & neg)
+    sat = over & ((ovf == OV_SAT) | (tz & (not is_inf)))
+    to_inf = over & (not sat) & has_inf & (is_inf | (ovf == OV_INF))
+    nan = is_nan | (over & (not sat) & (not to_inf))
+    mag = max_mag if sat else mag
+    mag = inf_mag if to_inf else mag
+    # unsigned formats: a negative value that rounds to zero is +0, others NaN (0 under saturate)
+    uneg = neg & (not signed) & (not nan)
+    bad_neg = uneg & (not ((mag == 0) & (not is_inf) & has_zero))
+    # formats without zero: zero is NaN (the minimum under saturate)
+    zz = zero_in & (not has_zero) & (not nan) & (not uneg)
+    fix = bad_neg | zz
+    mag = np.int64(0) if (fix & (ovf == OV_SAT)) else mag
+    nan = nan | (fix & (ovf != OV_SAT))
+    neg = neg & signed
+    nan_c = nan_code | (sign_mask if (neg & ((flags & F_NANSIGN) != 0)) else np.int64(0))
     keep_sign = neg & ((mag != 0) | ((flags & F_NEGZERO) != 0))
-    return mag | (sign_mask if keep_sign else np.int64(0))
+    code = mag | (sign_mask if keep_sign else np.int64(0))
+    if nan:
+        code = nan_c if (flags & F_NAN) != 0 else np.int64(0)
+    return code
 
 
 @numba.njit(inline="always", **_NJ)
@@ -259,6 +249,8 @@ def quantize_kernel(
 @numba.njit(parallel=True, **_NJ)
 def decode_kernel(codes, out, p, mag_bits):
     """Values of ``codes`` into ``out``."""
-    mbits, emin, emax, max_mag, inf_mag, nan_code, sign_mask, flags = p
+    mbits, emin, _emax, max_mag, inf_mag, nan_code, sign_mask, flags = p
     for i in numba.prange(codes.size):
-        out[i] = decode_one(np.int64(codes[i]), mbits, emin, max_mag, inf_mag, nan_code, sign_mask, flags, mag_bits)
+        out[i] = decode_one(
+            np.int64(codes[i]), mbits, emin, max_mag, inf_mag, nan_code, sign_mask, flags, mag_bits
+        )
