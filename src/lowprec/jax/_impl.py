@@ -232,7 +232,7 @@ def _make_float(sig: jax.Array, e: jax.Array, neg: jax.Array, w: _Width) -> jax.
 def decode_bits(code: jax.Array, p: tuple, mag_bits: int, w: _Width) -> jax.Array:
     """Values of codes in the working float type, assembled bit by bit (formats wider than 16 bits)."""
     it, ft = w.itype, w.ftype
-    mbits, emin, emax, max_mag, inf_mag, nan_code, sign_mask, flags = p
+    mbits, emin, _emax, max_mag, inf_mag, nan_code, sign_mask, flags = p
     has_zero, has_inf = _flag(flags, F_ZERO), _flag(flags, F_INF)
     neg = (code & it(sign_mask)) != 0 if sign_mask else jnp.zeros(code.shape, bool)
     mag = code & it((1 << mag_bits) - 1)
