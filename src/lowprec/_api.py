@@ -163,7 +163,8 @@ def quantize(
     ----------
     x
         float16, bfloat16 (ml_dtypes), float32 or float64 array, or a Python float. Each element is
-        rounded once, from its own precision (float64 never passes through float32).
+        rounded once, from its own precision (float64 never passes through float32). A dask array
+        gives a lazy dask array with the same bits.
     fmt
         Format name (``"float8_e4m3fn"``, ``"bfloat16"``, ``"p3109_k8p3se"``...) or format object.
     rounding
@@ -196,6 +197,11 @@ def quantize(
     >>> lowprec.quantize(np.array([0.1, 300.0, 1e6], dtype=np.float32), "float8_e4m3fn")
     array([1.015625e-01, 2.880000e+02,          nan], dtype=float32)
     """
+    if type(x).__module__.startswith("dask"):
+        from ._dask import quantize_dask  # lazily, block by block, with the same bits
+
+        return quantize_dask(x, fmt, rounding, overflow=overflow, subnormals=subnormals, seed=seed,
+                             random_bits=random_bits, n_random_bits=n_random_bits, **kwargs)  # fmt: skip
     if kwargs:
         return _other_family("quantize", x, fmt, rounding, overflow=overflow, seed=seed, random_bits=random_bits,
                              n_random_bits=n_random_bits, out=out, backend=backend, **kwargs)  # fmt: skip
