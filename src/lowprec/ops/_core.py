@@ -62,7 +62,7 @@ def two_prod(a: float, b: float) -> tuple:
     return p, e
 
 
-@numba.njit(inline="always", **_NJ)
+@numba.njit(**_NJ)
 def round_value(
     x: float, mbits, emin, emax, max_mag, inf_mag, nan_code, sign_mask, flags, mag_bits, mode, ovf
 ) -> float:
@@ -79,7 +79,7 @@ def round_value(
     return decode_one(code, mbits, emin, max_mag, inf_mag, nan_code, sign_mask, flags, mag_bits)
 
 
-@numba.njit(inline="always", **_NJ)
+@numba.njit(**_NJ)
 def round_scaled(
     s: float, t: float, e: np.int64, neg: bool,
     mbits, emin, emax, max_mag, inf_mag, nan_code, sign_mask, flags, mag_bits, mode, ovf,

@@ -1,0 +1,290 @@
+"""Emulated GEMM with hardware accumulator models (``GemmProfile``); Numba, parallel over rows.
+
+No BLAS is involved: every product is formed exactly in float64 (the profile checks that the input
+formats make that true) and every sum is computed exactly (int64 after alignment, error-free
+transformations, or a long accumulator) before the single rounding the model prescribes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from .._api import _kparams, quantize
+from ..rounding import parse_rounding, resolve_overflow
+from ._core import (
+    SA_NL,
+    _zero_sum_sign,
+    round_scaled,
+    round_value,
+    sa_add,
+    sa_round,
+    two_sum,
+)
+from ._profile import GemmProfile
+
+__all__ = ["matmul"]
+
+_NJ = {"cache": True, "nogil": True, "error_model": "numpy"}
+_RNE = 0
+_NO_EXP = -(1 << 30)
+
+
+@numba.njit(**_NJ)
+def _rv(x, p, mode, ovf):
+    mbits, emin, emax, max_mag, inf_mag, nan_code, sign_mask, flags, mag_bits = p
+    return round_value(
+        x, mbits, emin, emax, max_mag, inf_mag, nan_code, sign_mask, flags, mag_bits, mode, ovf
+    )
+
+
+@numba.njit(**_NJ)
+def _rs(s, t, e, neg, p, mode, ovf):
+    mbits, emin, emax, max_mag, inf_mag, nan_code, sign_mask, flags, mag_bits = p
+    return round_scaled(s, t, e, neg, mbits, emin, emax, max_mag, inf_mag, nan_code, sign_mask, flags, mag_bits,
+                        mode, ovf)  # fmt: skip
+
+
+@numba.njit(**_NJ)
+def add2(x, y, p, mode, ovf):
+    """round(x + y) for finite float64 values whose bits all lie in float64's normal range."""
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return _rv(x + y, p, mode, ovf)
+    s, t = two_sum(x, y)
+    if s == 0.0:
+        return _rv(_zero_sum_sign(x, y, mode), p, mode, ovf)
+    if s < 0.0:
+        return _rs(-s, -t, 0, True, p, mode, ovf)
+    return _rs(s, t, 0, False, p, mode, ovf)
+
+
+@numba.njit(inline="always", **_NJ)
+def _expo(v):
+    return ((np.float64(v).view(np.int64) >> 52) & 0x7FF) - 1023
+
+
+@numba.njit(**_NJ)
+def _block_aligned(arow, brow, k, kend, c, keep, fused, pa, amode, aovf, tmp):
+    """One block FMA: align to the largest exponent, truncate to ``keep`` bits, sum exactly, round."""
+    emx = _NO_EXP
+    finite = True
+    n = kend - k
+    for t in range(n):
+        v = arow[k + t] * brow[k + t]
+        if not fused:
+            v = _rv(v, pa, amode, aovf)
+        tmp[t] = v
+        if v != 0.0:
+            if math.isfinite(v):
+                emx = max(emx, _expo(v))
+            else:
+                finite = False
+    if c != 0.0:
+        if math.isfinite(c):
+            emx = max(emx, _expo(c))
+        else:
+            finite = False
+    if not finite:
+        tot = c
+        for t in range(n):
+            tot += tmp[t]
+        return _rv(tot, pa, amode, aovf)
+    if emx == _NO_EXP:
+        return 0.0
+    q = emx + 1 - keep
+    sc = math.ldexp(1.0, -q)
+    acc = np.int64(c * sc)  # float -> int truncates toward zero: the alignment truncation
+    for t in range(n):
+        acc += np.int64(tmp[t] * sc)
+    if acc == 0:
+        return 0.0
+    if acc < 0:
+        return _rs(np.float64(-acc), 0.0, q, True, pa, amode, aovf)
+    return _rs(np.float64(acc), 0.0, q, False, pa, amode, aovf)
+
+
+@numba.njit(**_NJ)
+def _block_exact(arow, brow, k, kend, c, fused, pa, amode, aovf, limbs):
+    """One block FMA with unbounded alignment: the exact block sum rounded once."""
+    limbs[:] = 0
+    tot = c
+    for t in range(k, kend):
+        v = arow[t] * brow[t]
+        if not fused:
+            v = _rv(v, pa, amode, aovf)
+        tot += v
+        if math.isfinite(v):
+            sa_add(limbs, v)
+    if not math.isfinite(tot) or not math.isfinite(c):
+        return _rv(tot, pa, amode, aovf)
+    sa_add(limbs, c)
+    return sa_round(limbs, pa, amode, aovf)
+
+
+@numba.njit(**_NJ)
+def _slice(arow, brow, k0, k1, c, block, keep, fused, promote, pa, amode, aovf, pp, povf, tmp, limbs):
+    """Accumulate products k0..k1-1 onto carry-in ``c`` per the block/promotion model."""
+    r = 0.0
+    cnt = 0
+    k = k0
+    while k < k1:
+        kend = min(k + block, k1)
+        if promote > 0:
+            kend = min(kend, k + promote - cnt)
+        if keep >= 0:
+            c = _block_aligned(arow, brow, k, kend, c, keep, fused, pa, amode, aovf, tmp)
+        elif kend - k == 1:
+            v = arow[k] * brow[k]
+            if not fused:
+                v = _rv(v, pa, amode, aovf)
+            c = add2(v, c, pa, amode, aovf)  # exact product + carry, one rounding: an FMA
+        else:
+            c = _block_exact(arow, brow, k, kend, c, fused, pa, amode, aovf, limbs)
+        cnt += kend - k
+        k = kend
+        if promote > 0 and (cnt == promote or k == k1):
+            r = add2(r, c, pp, _RNE, povf)
+            c = 0.0
+            cnt = 0
+    return r if promote > 0 else c
+
+
+@numba.njit(parallel=True, **_NJ)
+def gemm_kernel(
+    a, bt, c0, out, bounds, order, tree, block, keep, fused, promote, exact,
+    pa, amode, aovf, pp, povf, pw, wovf, po, omode, oovf,
+):  # fmt: skip
+    """out[i, j] = model(sum_k a[i, k] * bt[j, k] + c0[i, j]); parallel over rows."""
+    m = a.shape[0]
+    n = bt.shape[0]
+    ns = bounds.size - 1
+    for i in numba.prange(m):
+        tmp = np.empty(block, np.float64)
+        limbs = np.zeros(SA_NL, np.int64)
+        part = np.empty(ns, np.float64)
+        arow = a[i]
+        for j in range(n):
+            brow = bt[j]
+            if exact:
+                limbs[:] = 0
+                tot = c0[i, j]
+                for k in range(a.shape[1]):
+                    v = arow[k] * brow[k]
+                    tot += v
+                    if math.isfinite(v):
+                        sa_add(limbs, v)
+                if math.isfinite(tot) and math.isfinite(c0[i, j]):
+                    sa_add(limbs, c0[i, j])
+                    out[i, j] = sa_round(limbs, po, omode, oovf)
+                else:
+                    out[i, j] = _rv(tot, po, omode, oovf)
+                continue
+            for s in range(ns):
+                cin = c0[i, j] if s == 0 else 0.0
+                v = _slice(arow, brow, bounds[s], bounds[s + 1], cin, block, keep, fused, promote,
+                           pa, amode, aovf, pp, povf, tmp, limbs)  # fmt: skip
+                part[s] = _rv(v, pw, _RNE, wovf) if ns > 1 else v
+            if ns == 1:
+                acc = part[0]
+            elif tree:
+                w = ns
+                while w > 1:
+                    h = w // 2
+                    for q in range(h):
+                        part[q] = add2(part[2 * q], part[2 * q + 1], pw, _RNE, wovf)
+                    if w % 2 == 1:
+                        part[h] = part[w - 1]
+                        w = h + 1
+                    else:
+                        w = h
+                acc = part[0]
+            else:
+                acc = part[order[0]]
+                for q in range(1, ns):
+                    acc = add2(acc, part[order[q]], pw, _RNE, wovf)
+            out[i, j] = _rv(acc, po, omode, oovf)
+
+
+def _params(f) -> tuple:
+    return (*_kparams(f), f.mag_bits)
+
+
+def split_bounds(k: int, n_split: int) -> np.ndarray:
+    """Start indices of ``n_split`` contiguous slices of ``range(k)`` (size ``ceil(k / n_split)``)."""
+    size = -(-k // n_split) if k else 0
+    return np.array([min(s * size, k) for s in range(n_split + 1)], dtype=np.int64)
+
+
+def matmul(a: object, b: object, profile: GemmProfile | str = "ieee_fp32_sequential", *,
+           c: object = None) -> np.ndarray:  # fmt: skip
+    """Emulated ``a @ b + c`` under a hardware accumulation model.
+
+    Parameters
+    ----------
+    a, b
+        Real arrays of shapes ``(M, K)`` and ``(K, N)`` (1-d operands as in :func:`numpy.matmul`).
+        They are rounded to the profile's input formats (nearest even) first.
+    profile
+        A :class:`GemmProfile` or a preset name (:meth:`GemmProfile.presets`).
+    c
+        Optional addend ``C0`` broadcastable to ``(M, N)``, rounded to the accumulator format; it is
+        the carry-in of the first block of the first K slice.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 array of values of the profile's output format.
+
+    Examples
+    --------
+    >>> import numpy as np, lowprec.ops as ops
+    >>> a = np.array([[2.0**24, 1.0, 1.0]]); b = np.ones((3, 1))
+    >>> float(ops.matmul(a, b, "ieee_fp32_sequential")[0, 0])  # 1 is lost twice
+    16777216.0
+    >>> float(ops.matmul(a, b, "exact")[0, 0])
+    16777218.0
+    """
+    prof = profile if isinstance(profile, GemmProfile) else GemmProfile.preset(profile)
+    fa, fb, facc, fprom, fpart, fout = prof.formats()
+    a_ = np.asarray(a, dtype=np.float64)
+    b_ = np.asarray(b, dtype=np.float64)
+    if a_.ndim == 0 or b_.ndim == 0 or a_.ndim > 2 or b_.ndim > 2:
+        raise ValueError("matmul takes 1-d or 2-d operands")
+    va, vb = a_.ndim == 1, b_.ndim == 1
+    a2 = a_[None, :] if va else a_
+    b2 = b_[:, None] if vb else b_
+    if a2.shape[1] != b2.shape[0]:
+        raise ValueError(f"shapes {a_.shape} and {b_.shape} do not align")
+    m, k = a2.shape
+    n = b2.shape[1]
+    aq = np.ascontiguousarray(quantize(np.ascontiguousarray(a2), fa))
+    bt = np.ascontiguousarray(quantize(np.ascontiguousarray(b2.T), fb))
+    if c is None:
+        c0 = np.zeros((m, n))
+    else:
+        c_ = np.asarray(c, dtype=np.float64)
+        c0 = np.ascontiguousarray(quantize(np.ascontiguousarray(np.broadcast_to(c_, (m, n))), facc))
+    ns = prof.split_k
+    bounds = split_bounds(k, ns)
+    if prof.reduce_order == "permutation":
+        order = np.random.default_rng(prof.reduce_seed).permutation(ns).astype(np.int64)
+    else:
+        order = np.arange(ns, dtype=np.int64)
+    out = np.empty((m, n), dtype=np.float64)
+    gemm_kernel(
+        aq, bt, c0, out, bounds, order, prof.reduce_order == "tree", max(prof.block_size, 1),
+        -1 if prof.align_bits is None else prof.align_bits, prof.fused, prof.promote_interval or 0, prof.exact,
+        _params(facc), int(parse_rounding(prof.block_rounding)), int(resolve_overflow(facc, None)),
+        _params(fprom), int(resolve_overflow(fprom, None)),
+        _params(fpart), int(resolve_overflow(fpart, None)),
+        _params(fout), int(parse_rounding(prof.out_rounding)), int(resolve_overflow(fout, None)),
+    )  # fmt: skip
+    if va and vb:
+        return out[0, 0]
+    if va:
+        return out[0]
+    if vb:
+        return out[:, 0]
+    return out
