@@ -38,7 +38,7 @@ def main() -> None:
     try:
         import pychop
 
-        ch = pychop.Chop(prec="h")
+        ch = pychop.Chop(5, 10)
         rows.append(("pychop: chop(chop(A) @ chop(B)), fp16 (rounds the BLAS result once)",
                      _time(lambda: ch(ch(a) @ ch(b)), 3)))  # fmt: skip
     except Exception as exc:  # pragma: no cover - optional peer
