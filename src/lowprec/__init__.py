@@ -54,6 +54,7 @@ __all__ = [
     "FixedOverflow",
     "FixedRounding",
     "FloatFormat",
+    "GemmProfile",
     "IntFormat",
     "Overflow",
     "Rounding",
@@ -71,6 +72,8 @@ __all__ = [
     "get_format",
     "hls_accumulate",
     "intquant",
+    "matmul",
+    "ops",
     "p3109",
     "pack",
     "quantize",
@@ -78,3 +81,13 @@ __all__ = [
     "to_ml_dtypes",
     "unpack",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import the emulated-arithmetic package on first use (it compiles Numba kernels)."""
+    if name in ("ops", "matmul", "GemmProfile"):
+        import importlib
+
+        ops = importlib.import_module(".ops", __name__)
+        return ops if name == "ops" else getattr(ops, name)
+    raise AttributeError(f"module 'lowprec' has no attribute {name!r}")
