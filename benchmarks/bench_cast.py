@@ -90,7 +90,10 @@ def peers(x: np.ndarray, fmt_name: str, mode: str) -> dict[str, Callable[[], obj
         import torch
         from qtorch.quant import float_quantize
 
-        if fmt_name in ("bfloat16", "float16", "e3m6", "float8_e4m3fn", "float8_e5m2") and mode != "toward_zero":
+        if (
+            fmt_name in ("bfloat16", "float16", "e3m6", "float8_e4m3fn", "float8_e5m2")
+            and mode != "toward_zero"
+        ):
             t = torch.from_numpy(x)
             qm = "nearest" if mode == "nearest_even" else "stochastic"
             out["qtorch float_quantize"] = lambda: float_quantize(t, exp=f.ebits, man=f.mbits, rounding=qm)
@@ -146,7 +149,9 @@ def run(size: int) -> tuple[list[tuple], dict]:
             for name, fn in slow_peers(small32, fmt_name, mode).items():
                 t = best_time(fn, repeat=2, budget=2.0)
                 rows.append((fmt_name, mode, "float32 (1/16)", name, t, t / csmall))
-        memory[fmt_name] = peak_extra_memory(lambda: lowprec.quantize(x32, f, "stochastic", seed=1), x32.nbytes)
+        memory[fmt_name] = peak_extra_memory(
+            lambda: lowprec.quantize(x32, f, "stochastic", seed=1), x32.nbytes
+        )
     return rows, {"copy32": c32, "copy64": c64, "memory": memory}
 
 

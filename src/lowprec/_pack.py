@@ -45,7 +45,9 @@ def pack(codes: np.ndarray, fmt: object) -> np.ndarray:
     return np.packbits(bits.reshape(-1), bitorder="little")
 
 
-def unpack(packed: np.ndarray, fmt: object, count: int | None = None, shape: tuple | None = None) -> np.ndarray:
+def unpack(
+    packed: np.ndarray, fmt: object, count: int | None = None, shape: tuple | None = None
+) -> np.ndarray:
     """Inverse of :func:`pack`: ``count`` codes (or ``shape``) from packed bytes."""
     f = get_format(fmt)
     p = np.asarray(packed)

@@ -50,7 +50,9 @@ def test_encode_exhaustive(name, dtype):
             assert_codes_equal(got, want, x)
 
 
-@pytest.mark.parametrize("name", ["float8_e4m3fn", "float8_e5m2", "bfloat16", "float4_e2m1fn", "float8_e8m0fnu"])
+@pytest.mark.parametrize(
+    "name", ["float8_e4m3fn", "float8_e5m2", "bfloat16", "float4_e2m1fn", "float8_e8m0fnu"]
+)
 @pytest.mark.parametrize("n", [1, 8, 32, 52])
 def test_stochastic_bits_widths(name, n):
     fmt = lowprec.get_format(name)

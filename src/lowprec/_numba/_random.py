@@ -5,7 +5,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["GOLDEN", "random_bits_numba", "sr_bits", "sr_key", "splitmix64"]
+__all__ = ["GOLDEN", "random_bits_numba", "splitmix64", "sr_bits", "sr_key"]
 
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _C1 = np.uint64(0xBF58476D1CE4E5B9)

@@ -47,7 +47,7 @@ def encode_reference(
     inf = np.isinf(x)
     a = np.where(nan | inf, 0.0, np.abs(x))
     zero = a == 0
-    mant, ex = np.frexp(a)
+    _mant, ex = np.frexp(a)
     e = ex.astype(np.int64) - 1
     e_max_code = fmt.emax_ + 1
     huge = ~zero & (e > e_max_code)
