@@ -10,6 +10,8 @@ The test suite checks this twin against the scalar Fraction definition.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..formats._float import FloatFormat
@@ -138,12 +140,19 @@ def encode_reference(
     return code.astype(_codes_dtype(fmt)).reshape(shape)
 
 
+@functools.lru_cache(maxsize=64)
+def _decode_table(fmt: FloatFormat) -> np.ndarray:
+    """Every code's value from the scalar definition (built once per format: 65536 Fractions)."""
+    table = np.array([decode_code(c, fmt) for c in range(1 << fmt.nbits)], dtype=np.float64)
+    table.flags.writeable = False
+    return table
+
+
 def decode_reference(codes: np.ndarray, fmt: FloatFormat) -> np.ndarray:
     """Float64 values of codes (built from the scalar definition, one table per format)."""
     codes = np.asarray(codes)
     if fmt.nbits <= 16:
-        table = np.array([decode_code(c, fmt) for c in range(1 << fmt.nbits)], dtype=np.float64)
-        return table[codes.astype(np.int64)]
+        return _decode_table(fmt)[codes.astype(np.int64)]
     return np.array([decode_code(int(c), fmt) for c in codes.ravel()], dtype=np.float64).reshape(codes.shape)
 
 
