@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import zlib
 from fractions import Fraction
 
 import numpy as np
@@ -101,7 +102,7 @@ OPS = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "sqrt": 1}
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("op", list(OPS))
 def test_matches_exact_oracle(op: str, fmt: str) -> None:
-    x, y, z = _cases(fmt, seed=hash((op, fmt)) % 1000)
+    x, y, z = _cases(fmt, seed=zlib.crc32(f"{op}/{fmt}".encode()) % 1000)
     if op == "sqrt":
         x = np.abs(x) if fmt != "float32" else x
     args = (x, y, z)[: OPS[op]]
