@@ -111,7 +111,7 @@ def _lut(fmt: FloatFormat, dtype: np.dtype) -> np.ndarray:
 
 def _numba_call(xf: np.ndarray, fmt, mode, ovf, seed, rbits, n, out, what: str) -> int:
     """Run the Numba kernel on contiguous 1-d float32/float64 ``xf`` into 1-d ``out``."""
-    from ._numba._float import encode_kernel, quantize_kernel
+    from ._numba._float import kernels
     from ._numba._random import sr_key
 
     if xf.dtype == np.float32:
@@ -122,11 +122,13 @@ def _numba_call(xf: np.ndarray, fmt, mode, ovf, seed, rbits, n, out, what: str) 
         in_expmask = 0x7FF
     p = _kparams(fmt)
     key = sr_key(seed)
+    encode_kernel, quantize_kernel = kernels(int(mode))
     args = (in_m, in_bias, in_expmask, width, p)
     if what == "encode":
-        return encode_kernel(xbits, out, *args, int(mode), int(ovf), key, rbits, n, 0)
+        return encode_kernel(xbits, out, *args, int(ovf), key, rbits, n, 0)
     lut = _lut(fmt, out.dtype) if fmt.nbits <= 16 else np.empty(0, out.dtype)
-    quantize_kernel(xbits, xf, out, *args, np.int64(fmt.mag_bits), int(mode), int(ovf), key, rbits, n, 0, lut)
+    obits = out.view(xbits.dtype)
+    quantize_kernel(xbits, xf, out, obits, *args, np.int64(fmt.mag_bits), int(ovf), key, rbits, n, 0, lut)
     return 0
 
 
