@@ -24,6 +24,7 @@ import lowprec
 FORMATS = ["bfloat16", "float16", "float8_e4m3fn", "float8_e5m2", "float4_e2m1fn", "e3m6"]
 MODES = ["nearest_even", "toward_zero", "stochastic"]
 E3M6 = lowprec.FloatFormat(3, 6, name="e3m6")
+MARKER = "<!-- analysis: kept by --write -->"
 
 
 def _fmt(name: str) -> lowprec.FloatFormat:
@@ -203,8 +204,14 @@ def main() -> None:
     print(md)
     if args.write:
         path = os.path.join(os.path.dirname(__file__), "RESULTS.md")
+        kept = ""
+        if os.path.exists(path):  # keep the hand-written sections after the marker
+            with open(path) as fh:
+                old = fh.read()
+            if MARKER in old:
+                kept = old[old.index(MARKER) :]
         with open(path, "w") as fh:
-            fh.write(md)
+            fh.write(md + "\n" + kept)
 
 
 if __name__ == "__main__":
