@@ -87,6 +87,31 @@ def peers(x: np.ndarray, fmt_name: str, mode: str) -> dict[str, Callable[[], obj
     except ImportError:
         pass
     f = _fmt(fmt_name)
+    kw = {"seed": 1} if mode == "stochastic" else {}
+    try:
+        import torch
+
+        import lowprec.torch as lt
+
+        t = torch.from_numpy(x)
+        out["lowprec.torch (CPU)"] = lambda: lt.quantize(t, f, mode, **kw)
+    except ImportError:
+        pass
+    try:
+        import jax
+        import jax.numpy as jnp
+
+        import lowprec.jax as lj
+
+        xj = jnp.asarray(x)
+        jkw = {"key": jax.random.key(1)} if mode == "stochastic" else {}
+        fj = jax.jit(lambda v: lj.quantize(v, f, mode, **jkw))
+        out["lowprec.jax (jit, CPU)"] = lambda: fj(xj).block_until_ready()
+        if fmt_name == FORMATS[0] and mode == MODES[0]:
+            cj = jax.jit(lambda v: v * jnp.float32(1.0) + jnp.float32(0.0))
+            out["jax jit copy (v*1+0), for scale"] = lambda: cj(xj).block_until_ready()
+    except ImportError:
+        pass
     try:
         import torch
         from qtorch.quant import float_quantize
