@@ -14,6 +14,7 @@ from .._api import _resolve_float_format
 from ..rounding import Overflow, Rounding, parse_rounding, resolve_overflow
 from . import _autograd  # noqa: F401  (registers the autograd formula)
 from ._autograd import ESTIMATORS
+from ._families import family_key, family_of, options_json, quantize_ext_op
 from ._nn import Quantizer, QuantLinear, quantize_model_
 from ._ops import format_key, quantize_op
 
@@ -48,6 +49,7 @@ def quantize(
     grad_fmt: object = None,
     grad_rounding: str | Rounding = "nearest_even",
     grad_overflow: str | Overflow | None = None,
+    **kwargs: object,
 ) -> torch.Tensor:
     """Round every element of ``t`` to ``fmt`` (same semantics and bits as :func:`lowprec.quantize`).
 
@@ -68,6 +70,19 @@ def quantize(
     grad_fmt, grad_rounding, grad_overflow
         Round the incoming gradient to its own format in the backward pass (independent of the
         forward format). Stochastic gradient rounding draws its seed in the forward call.
+    **kwargs
+        Family options, passed to the NumPy API: ``sat_bits=`` for fixed-point/integer formats,
+        ``axis=`` for block formats (see "Fixed-point, integer and block formats" below).
+
+    Notes
+    -----
+    Fixed-point/integer (``FixedFormat``, ``IntFormat``) and block formats (``"mxfp4"``,
+    ``BlockFormat``...) go through the custom op ``torch.ops.lowprec.quantize_ext`` (CPU tensors
+    only; a ``RuntimeError`` otherwise). ``rounding``/``overflow`` take the family's names (HLS
+    modes for fixed point, where ``overflow=None`` is ``WRAP``). ``estimator="clipped"`` zeroes the
+    gradient outside ``[fmt.min, fmt.max]`` (fixed) or where ``|t|`` exceeds its block's
+    ``element_max * scale`` (blocks). bfloat16 tensors are widened exactly to float32 for fixed
+    point and the result rounded back to bfloat16.
 
     Returns
     -------
@@ -84,6 +99,16 @@ def quantize(
         raise TypeError(f"t must be a torch.Tensor, not {type(t).__name__}")
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
+    family, fobj = family_of(fmt)
+    if family is not None:
+        if subnormals is not None:
+            raise ValueError(f"subnormals does not apply to {family} formats")
+        return _quantize_family(
+            t, family, fobj, rounding, overflow, kwargs, seed, generator, random_bits, n_random_bits,
+            estimator, grad_fmt, grad_rounding, grad_overflow,
+        )  # fmt: skip
+    if kwargs:
+        raise TypeError(f"unexpected arguments {sorted(kwargs)} for float format {fmt}")
     f = _resolve_float_format(fmt, subnormals)
     mode = parse_rounding(rounding)
     ovf = resolve_overflow(f, overflow)
@@ -120,3 +145,46 @@ def quantize(
     return quantize_op(
         t, format_key(f), int(mode), int(ovf), seed_t, random_bits, n, estimator, gkey, gmode, govf, gseed
     )
+
+
+def _grad_args(grad_fmt, grad_rounding, grad_overflow, generator, device) -> tuple:
+    if grad_fmt is None:
+        return None, 0, 0, None
+    gf = _resolve_float_format(grad_fmt, None)
+    gm = parse_rounding(grad_rounding)
+    gseed = _draw_seed(generator, device) if gm.is_stochastic else None
+    return format_key(gf), int(gm), int(resolve_overflow(gf, grad_overflow)), gseed
+
+
+@torch.compiler.assume_constant_result
+def _family_spec(family, f, rounding, overflow, items) -> tuple[str, str, bool]:
+    """``(format key, JSON options, stochastic)``: plain Python, a constant for ``torch.compile``."""
+    opts, stochastic = options_json(family, f, rounding, overflow, dict(items))
+    return family_key(family, f), opts, stochastic
+
+
+def _quantize_family(t, family, f, rounding, overflow, kwargs, seed, generator, random_bits, n_random_bits,
+                     estimator, grad_fmt, grad_rounding, grad_overflow) -> torch.Tensor:  # fmt: skip
+    """Fixed-point, integer and block formats through ``lowprec::quantize_ext``."""
+    key, opts, stochastic = _family_spec(family, f, rounding, overflow, tuple(sorted(kwargs.items())))
+    seed_t, n = None, 0
+    if stochastic:
+        n = 32 if n_random_bits is None else int(n_random_bits)
+        if sum(v is not None for v in (seed, random_bits, generator)) > 1:
+            raise ValueError("give at most one of seed, generator and random_bits")
+        if random_bits is not None:
+            if tuple(random_bits.shape) != tuple(t.shape):
+                raise ValueError(f"random_bits has shape {tuple(random_bits.shape)}, expected {tuple(t.shape)}")
+            if random_bits.dtype.is_floating_point or random_bits.dtype.is_complex:
+                raise TypeError(f"random_bits must be integers, got {random_bits.dtype}")
+        elif seed is not None:
+            seed_t = _seed_tensor(seed)
+        else:
+            seed_t = _draw_seed(generator, t.device)
+    elif seed is not None or random_bits is not None or generator is not None:
+        raise ValueError("seed/generator/random_bits only apply to stochastic rounding")
+    gkey, gmode, govf, gseed = _grad_args(grad_fmt, grad_rounding, grad_overflow, generator, t.device)
+    y, _keep = quantize_ext_op(
+        t, key, opts, seed_t, random_bits, n, estimator, gkey, gmode, govf, gseed
+    )
+    return y

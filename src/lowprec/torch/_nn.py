@@ -25,6 +25,9 @@ class Quantizer(nn.Module):
     seed
         For stochastic rounding: a fixed seed (the same bits every call), or ``None`` to draw one
         per call from the global torch RNG.
+    **options
+        Family options for fixed-point/integer (``sat_bits=``) and block formats (``axis=``);
+        ``fmt`` may be any format :func:`lowprec.torch.quantize` takes (``"mxfp4"``, ``FixedFormat``...).
     """
 
     def __init__(
@@ -38,10 +41,23 @@ class Quantizer(nn.Module):
         grad_overflow: str | None = None,
         estimator: str = "ste",
         seed: int | None = None,
+        **options: object,
     ) -> None:
         super().__init__()
-        self.fmt = get_format(fmt)
-        self.rounding = parse_rounding(rounding)
+        from ._families import family_of
+
+        family, self.fmt = family_of(fmt)
+        if family is None:
+            if options:
+                raise TypeError(f"unexpected arguments {sorted(options)} for float format {fmt}")
+            self.rounding = parse_rounding(rounding)
+        elif family == "block":
+            self.rounding = parse_rounding(rounding)
+        else:
+            from .._fixed_modes import parse_fixed_rounding
+
+            self.rounding = parse_fixed_rounding(rounding)
+        self.options = dict(options)
         self.overflow = overflow
         self.grad_fmt = None if grad_fmt is None else get_format(grad_fmt)
         self.grad_rounding = parse_rounding(grad_rounding)
@@ -57,6 +73,7 @@ class Quantizer(nn.Module):
         return quantize(
             x, self.fmt, self.rounding, overflow=self.overflow, seed=seed, estimator=self.estimator,
             grad_fmt=self.grad_fmt, grad_rounding=self.grad_rounding, grad_overflow=self.grad_overflow,
+            **self.options,
         )  # fmt: skip
 
     def extra_repr(self) -> str:
@@ -69,6 +86,7 @@ class Quantizer(nn.Module):
             parts.append(f"estimator={self.estimator}")
         if self.seed is not None:
             parts.append(f"seed={self.seed}")
+        parts.extend(f"{k}={v}" for k, v in self.options.items())
         return ", ".join(parts)
 
 
