@@ -249,6 +249,14 @@ def _split(xb: np.int64, width: np.int64) -> tuple:
     return neg, a
 
 
+@numba.njit(inline="always", **_NJ)
+def _random_at(stoch, use_key, key, rbits, start, i, n) -> np.int64:
+    """Element ``i``'s random integer: from the counter generator, or the explicit array."""
+    if not stoch:
+        return np.int64(0)
+    return sr_bits(key, start + i, n) if use_key else np.int64(rbits[i])
+
+
 CHUNK = 4096
 
 
@@ -281,9 +289,7 @@ def kernels(mode: int) -> tuple:
             nslow = 0
             for i in range(lo, hi):
                 neg, a = _split(np.int64(xbits[i]), width)
-                r = np.int64(0)
-                if STOCH:
-                    r = sr_bits(key, start + i, n) if use_key else np.int64(rbits[i])
+                r = _random_at(STOCH, use_key, key, rbits, start, i, n)
                 ok, c, _ = fast_round(
                     a, neg, in_m, in_bias, in_expmask, mbits, emin, emax, max_mag, flags, MODE, r, n
                 )
@@ -295,9 +301,7 @@ def kernels(mode: int) -> tuple:
                     if not slow[i - lo]:
                         continue
                     neg, a = _split(np.int64(xbits[i]), width)
-                    r = np.int64(0)
-                    if STOCH:
-                        r = sr_bits(key, start + i, n) if use_key else np.int64(rbits[i])
+                    r = _random_at(STOCH, use_key, key, rbits, start, i, n)
                     c = encode_slow(
                         a, neg, in_m, in_bias, in_expmask, mbits, emin, emax, max_mag, inf_mag, nan_code,
                         sign_mask, flags, MODE, ovf, r, n,
@@ -326,9 +330,7 @@ def kernels(mode: int) -> tuple:
             for i in range(lo, hi):
                 xb = np.int64(xbits[i])
                 neg, a = _split(xb, width)
-                r = np.int64(0)
-                if STOCH:
-                    r = sr_bits(key, start + i, n) if use_key else np.int64(rbits[i])
+                r = _random_at(STOCH, use_key, key, rbits, start, i, n)
                 ok, c, vb = fast_round(
                     a, neg, in_m, in_bias, in_expmask, mbits, emin, emax, max_mag, flags, MODE, r, n
                 )
@@ -340,9 +342,7 @@ def kernels(mode: int) -> tuple:
                     if not slow[i - lo]:
                         continue
                     neg, a = _split(np.int64(xbits[i]), width)
-                    r = np.int64(0)
-                    if STOCH:
-                        r = sr_bits(key, start + i, n) if use_key else np.int64(rbits[i])
+                    r = _random_at(STOCH, use_key, key, rbits, start, i, n)
                     c = encode_slow(
                         a, neg, in_m, in_bias, in_expmask, mbits, emin, emax, max_mag, inf_mag, nan_code,
                         sign_mask, flags, MODE, ovf, r, n,
