@@ -29,7 +29,38 @@ __all__ = ["matmul"]
 
 _NJ = {"cache": True, "nogil": True, "error_model": "numpy"}
 _RNE = 0
+_RTZ = 3
 _NO_EXP = -(1 << 30)
+_F32_MIN = 2.0**-126  # fast paths below cover |x| in (_F32_MIN, _F32_MAX): normal, no overflow
+_F32_MAX = float(np.finfo(np.float32).max)
+_LOW29 = np.int64((1 << 29) - 1)  # float64 fraction bits below float32's 23
+
+
+@numba.njit(inline="always", **_NJ)
+def _f32_round(x, mode):
+    """RNE or RZ of float64 ``x`` (|x| in the float32 normal range, below FLT_MAX) to float32.
+
+    Used only where the kernel has checked that the rounding target is exactly IEEE float32, so it
+    equals ``round_value``; ``x`` is exact or a float64 round-to-odd value (Boldo & Melquiond).
+    """
+    if mode == _RNE:
+        return np.float64(np.float32(x))
+    b = np.float64(x).view(np.int64) & ~_LOW29
+    return np.int64(b).view(np.float64)
+
+
+@numba.njit(inline="always", **_NJ)
+def _fma_step(v, c, f32, p, mode, ovf):
+    """round(v + c) (= add2); with ``f32`` a float32 fast path for the common normal-range case."""
+    if f32:
+        s, t = two_sum(v, c)
+        m = abs(s)
+        if m > _F32_MIN and m < _F32_MAX:
+            b = np.float64(s).view(np.int64)
+            if t != 0.0 and (b & 1) == 0:  # round to odd at 53 bits, toward the exact v + c
+                b = b + 1 if (t > 0.0) == (s > 0.0) else b - 1
+            return _f32_round(np.int64(b).view(np.float64), mode)
+    return add2(v, c, p, mode, ovf)
 
 
 @numba.njit(**_NJ)
@@ -66,40 +97,37 @@ def _expo(v):
 
 
 @numba.njit(**_NJ)
-def _block_aligned(arow, brow, k, kend, c, keep, fused, pa, amode, aovf, tmp):
+def _block_aligned(arow, brow, k, kend, c, keep, fused, pa, amode, aovf, tmp, f32):
     """One block FMA: align to the largest exponent, truncate to ``keep`` bits, sum exactly, round."""
-    emx = _NO_EXP
-    finite = True
+    amax = abs(c)
+    chk = c * 0.0  # NaN once any term is Inf or NaN
     n = kend - k
     for t in range(n):
         v = arow[k + t] * brow[k + t]
         if not fused:
             v = _rv(v, pa, amode, aovf)
         tmp[t] = v
-        if v != 0.0:
-            if math.isfinite(v):
-                emx = max(emx, _expo(v))
-            else:
-                finite = False
-    if c != 0.0:
-        if math.isfinite(c):
-            emx = max(emx, _expo(c))
-        else:
-            finite = False
-    if not finite:
+        chk += v * 0.0
+        amax = max(amax, abs(v))  # the largest exponent is the exponent of the largest magnitude
+    if chk != chk:
         tot = c
         for t in range(n):
             tot += tmp[t]
         return _rv(tot, pa, amode, aovf)
-    if emx == _NO_EXP:
+    if amax == 0.0:
         return 0.0
-    q = emx + 1 - keep
+    q = _expo(amax) + 1 - keep
     sc = math.ldexp(1.0, -q)
     acc = np.int64(c * sc)  # float -> int truncates toward zero: the alignment truncation
     for t in range(n):
         acc += np.int64(tmp[t] * sc)
     if acc == 0:
         return 0.0
+    if f32 and abs(acc) < (np.int64(1) << 53):
+        x = np.float64(acc) * math.ldexp(1.0, q)  # exact: a 53-bit integer times a power of two
+        m = abs(x)
+        if m > _F32_MIN and m < _F32_MAX:
+            return _f32_round(x, amode)
     if acc < 0:
         return _rs(np.float64(-acc), 0.0, q, True, pa, amode, aovf)
     return _rs(np.float64(acc), 0.0, q, False, pa, amode, aovf)
@@ -124,7 +152,7 @@ def _block_exact(arow, brow, k, kend, c, fused, pa, amode, aovf, limbs):
 
 
 @numba.njit(**_NJ)
-def _slice(arow, brow, k0, k1, c, block, keep, fused, promote, pa, amode, aovf, pp, povf, tmp, limbs):
+def _slice(arow, brow, k0, k1, c, block, keep, fused, promote, pa, amode, aovf, pp, povf, tmp, limbs, f32):
     """Accumulate products k0..k1-1 onto carry-in ``c`` per the block/promotion model."""
     r = 0.0
     cnt = 0
@@ -134,12 +162,12 @@ def _slice(arow, brow, k0, k1, c, block, keep, fused, promote, pa, amode, aovf, 
         if promote > 0:
             kend = min(kend, k + promote - cnt)
         if keep >= 0:
-            c = _block_aligned(arow, brow, k, kend, c, keep, fused, pa, amode, aovf, tmp)
+            c = _block_aligned(arow, brow, k, kend, c, keep, fused, pa, amode, aovf, tmp, f32)
         elif kend - k == 1:
             v = arow[k] * brow[k]
             if not fused:
                 v = _rv(v, pa, amode, aovf)
-            c = add2(v, c, pa, amode, aovf)  # exact product + carry, one rounding: an FMA
+            c = _fma_step(v, c, f32, pa, amode, aovf)  # exact product + carry, one rounding: an FMA
         else:
             c = _block_exact(arow, brow, k, kend, c, fused, pa, amode, aovf, limbs)
         cnt += kend - k
@@ -154,18 +182,42 @@ def _slice(arow, brow, k0, k1, c, block, keep, fused, promote, pa, amode, aovf, 
 @numba.njit(parallel=True, **_NJ)
 def gemm_kernel(
     a, bt, c0, out, bounds, order, tree, block, keep, fused, promote, exact,
-    pa, amode, aovf, pp, povf, pw, wovf, po, omode, oovf,
+    pa, amode, aovf, pp, povf, pw, wovf, po, omode, oovf, f32,
 ):  # fmt: skip
-    """out[i, j] = model(sum_k a[i, k] * bt[j, k] + c0[i, j]); parallel over rows."""
+    """out[i, j] = model(sum_k a[i, k] * bt[j, k] + c0[i, j]); parallel over rows.
+
+    ``f32``: the accumulator format is IEEE float32 and the block rounding RNE or RZ, so the
+    normal-range fast paths (``_fma_step``, the end of ``_block_aligned``) apply.
+    """
     m = a.shape[0]
     n = bt.shape[0]
+    kk = a.shape[1]
     ns = bounds.size - 1
+    chain = f32 and not exact and ns == 1 and block == 1 and keep < 0 and promote == 0 and fused
     for i in numba.prange(m):
         tmp = np.empty(block, np.float64)
         limbs = np.zeros(SA_NL, np.int64)
         part = np.empty(ns, np.float64)
         arow = a[i]
-        for j in range(n):
+        j0 = 0
+        if chain:
+            # a plain FMA chain: four independent output columns per pass over the A row, so the
+            # four dependency chains overlap in the pipeline and the A row is read once per four.
+            while j0 + 4 <= n:
+                b0, b1, b2, b3 = bt[j0], bt[j0 + 1], bt[j0 + 2], bt[j0 + 3]
+                s0, s1, s2, s3 = c0[i, j0], c0[i, j0 + 1], c0[i, j0 + 2], c0[i, j0 + 3]
+                for k in range(kk):
+                    x = arow[k]
+                    s0 = _fma_step(x * b0[k], s0, True, pa, amode, aovf)
+                    s1 = _fma_step(x * b1[k], s1, True, pa, amode, aovf)
+                    s2 = _fma_step(x * b2[k], s2, True, pa, amode, aovf)
+                    s3 = _fma_step(x * b3[k], s3, True, pa, amode, aovf)
+                out[i, j0] = _rv(s0, po, omode, oovf)
+                out[i, j0 + 1] = _rv(s1, po, omode, oovf)
+                out[i, j0 + 2] = _rv(s2, po, omode, oovf)
+                out[i, j0 + 3] = _rv(s3, po, omode, oovf)
+                j0 += 4
+        for j in range(j0, n):
             brow = bt[j]
             if exact:
                 limbs[:] = 0
@@ -184,7 +236,7 @@ def gemm_kernel(
             for s in range(ns):
                 cin = c0[i, j] if s == 0 else 0.0
                 v = _slice(arow, brow, bounds[s], bounds[s + 1], cin, block, keep, fused, promote,
-                           pa, amode, aovf, pp, povf, tmp, limbs)  # fmt: skip
+                           pa, amode, aovf, pp, povf, tmp, limbs, f32)  # fmt: skip
                 part[s] = _rv(v, pw, _RNE, wovf) if ns > 1 else v
             if ns == 1:
                 acc = part[0]
@@ -209,6 +261,13 @@ def gemm_kernel(
 
 def _params(f) -> tuple:
     return (*_kparams(f), f.mag_bits)
+
+
+def _is_float32(f) -> bool:
+    """Whether ``f`` rounds exactly like IEEE float32 (same parameters; the fast paths assume it)."""
+    from ..formats._registry import get_format
+
+    return _params(f) == _params(get_format("float32"))
 
 
 def split_bounds(k: int, n_split: int) -> np.ndarray:
@@ -280,6 +339,7 @@ def matmul(a: object, b: object, profile: GemmProfile | str = "ieee_fp32_sequent
         _params(fprom), int(resolve_overflow(fprom, None)),
         _params(fpart), int(resolve_overflow(fpart, None)),
         _params(fout), int(parse_rounding(prof.out_rounding)), int(resolve_overflow(fout, None)),
+        _is_float32(facc) and int(parse_rounding(prof.block_rounding)) in (_RNE, _RTZ),
     )  # fmt: skip
     if va and vb:
         return out[0, 0]
