@@ -71,6 +71,7 @@ def quantize(
     random_bits: jax.Array | None = None,
     n_random_bits: int | None = None,
     estimator: str = "ste",
+    **kwargs: object,
 ) -> jax.Array:
     """Round every element of ``x`` to ``fmt``, returning values in ``x``'s dtype.
 
@@ -91,6 +92,16 @@ def quantize(
     estimator
         Gradient: ``"ste"`` (straight-through, identity) or ``"clipped"`` (zero where ``|x|`` is
         above the largest finite value or the result is not finite).
+    **kwargs
+        ``axis=`` for block formats, ``sat_bits=`` (only 0) for fixed point.
+
+    Notes
+    -----
+    ``FixedFormat``/``IntFormat`` (HLS rounding names, ``overflow=None`` = ``WRAP``; at most 24
+    bits) and MX-style block formats with E8M0 scales (``"mxfp4"``, ``"mxfp8_e4m3"``,
+    ``"mxint8"``..., floor/ceil rules) are emulated exactly in ``jax.numpy``; stochastic rounding,
+    NVFP4 and the other rules raise ``NotImplementedError``. ``"clipped"`` zeroes the gradient
+    outside ``[fmt.min, fmt.max]`` (fixed) or where ``|x| > element_max * block scale`` (blocks).
 
     Returns
     -------
@@ -115,6 +126,16 @@ def quantize(
         )
     if estimator not in _ESTIMATORS:
         raise ValueError(f"estimator must be one of {_ESTIMATORS}, got {estimator!r}")
+    fam = _family(fmt)
+    if fam is not None:
+        if subnormals is not None or key is not None or random_bits is not None or n_random_bits is not None:
+            raise NotImplementedError(
+                "lowprec.jax fixed-point/block formats take no subnormals/key/random_bits/n_random_bits "
+                "(stochastic rounding is not implemented for them)"
+            )
+        return _quantize_family(x, fam[0], fam[1], rounding, overflow, estimator, kwargs)
+    if kwargs:
+        raise TypeError(f"unexpected arguments {sorted(kwargs)} for float format {fmt}")
     f = _resolve_float_format(fmt, subnormals)
     mode = parse_rounding(rounding)
     ovf = resolve_overflow(f, overflow)
@@ -148,3 +169,92 @@ def quantize(
         r = jnp.zeros((), jnp.uint32)
     fn = _make(f, mode, ovf, n, estimator, np.dtype(np.float64 if wide else np.float32))
     return fn(x, r)
+
+
+def _family(fmt: object) -> tuple[str, object] | None:
+    """``(family, format)`` for fixed-point, integer and block formats, else ``None``."""
+    from ..formats._registry import get_format
+
+    try:
+        f = get_format(fmt)
+    except (KeyError, ValueError, TypeError):
+        if not isinstance(fmt, str):
+            raise
+        from ..formats._block import get_block_format
+
+        f = get_block_format(fmt)
+    fam = getattr(f, "__lowprec_format__", None)
+    return (fam, f) if fam in ("fixed", "int", "block") else None
+
+
+@functools.lru_cache(maxsize=256)
+def _make_family(family: str, f, q, o, axis, estimator: str, dtype: np.dtype):
+    """A ``custom_vjp`` function ``x -> y`` for one static family configuration."""
+    from ._families import block_work, fixed_work, width_of
+
+    w = width_of(dtype)
+
+    def forward(x: jax.Array) -> tuple:
+        xw = x.astype(w.ftype)
+        if family == "block":
+            y, cap = block_work(xw, f, axis, q, w)
+            keep = jnp.abs(xw) <= cap
+        else:
+            y = fixed_work(xw, f, q, o, w)
+            keep = (xw >= w.ftype(float(f.min))) & (xw <= w.ftype(float(f.max)))
+        return y.astype(x.dtype), keep
+
+    @jax.custom_vjp
+    def fn(x: jax.Array) -> jax.Array:
+        return forward(x)[0]
+
+    def fwd(x: jax.Array) -> tuple:
+        y, keep = forward(x)
+        return y, (keep if estimator == "clipped" else None)
+
+    def bwd(keep, g: jax.Array) -> tuple:
+        if keep is not None:
+            g = jnp.where(keep, g, jnp.zeros_like(g))
+        return (g,)
+
+    fn.defvjp(fwd, bwd)
+    return fn
+
+
+def _quantize_family(x: jax.Array, family: str, f, rounding, overflow, estimator: str, kwargs: dict) -> jax.Array:
+    from ._families import check_block, check_fixed
+
+    if family == "block":
+        from ..blocks import _check_overflow
+
+        unknown = set(kwargs) - {"axis"}
+        if unknown:
+            raise TypeError(f"unexpected arguments {sorted(unknown)} for block format {f}")
+        _check_overflow(overflow)
+        q = parse_rounding(rounding)
+        check_block(f, q)
+        if x.ndim == 0:
+            raise ValueError("block formats need an array with at least one dimension")
+        axis = kwargs.get("axis")
+        axis = f.axis if axis is None else axis
+        if isinstance(axis, (tuple, list)):
+            raise NotImplementedError("lowprec.jax supports 1-D blocks only")
+        if not -x.ndim <= int(axis) < x.ndim:
+            raise ValueError(f"axis {axis} is out of range for an array of {x.ndim} dimensions")
+        o, axis = None, int(axis) % x.ndim
+    else:
+        from .._fixed_modes import parse_fixed_overflow, parse_fixed_rounding
+        from ..formats._fixed import _check_overflow as _check_fixed_overflow
+
+        unknown = set(kwargs) - {"sat_bits"}
+        if unknown:
+            raise TypeError(f"unexpected arguments {sorted(unknown)} for fixed-point format {f}")
+        if family == "int":
+            f = f.as_fixed()
+        q, o = parse_fixed_rounding(rounding), parse_fixed_overflow(overflow)
+        sat_bits = kwargs.get("sat_bits", 0)
+        _check_fixed_overflow(f, o, sat_bits)
+        check_fixed(f, q, o, sat_bits)
+        axis = None
+    dt = np.dtype(np.float64 if x.dtype == jnp.float64 else np.float32)
+    return _make_family("block" if family == "block" else "fixed", f, q, o, axis, estimator, dt)(x)
