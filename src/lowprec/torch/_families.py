@@ -126,6 +126,15 @@ def _run_cpu(x: torch.Tensor, family: str, f: object, opts: dict, seed: torch.Te
     return out, torch.from_numpy(np.ascontiguousarray(keep))
 
 
+def check_device(x: torch.Tensor) -> None:
+    """A clear error for tensors not on the CPU (no CUDA kernels for these families yet)."""
+    if x.device.type != "cpu":
+        raise RuntimeError(
+            f"lowprec.torch rounds fixed-point, integer and block formats on CPU tensors only, "
+            f"got a {x.device.type} tensor; move it with .cpu() first"
+        )
+
+
 @torch.library.custom_op("lowprec::quantize_ext", mutates_args=())
 def quantize_ext_op(
     x: torch.Tensor,
@@ -143,11 +152,7 @@ def quantize_ext_op(
     """Round ``x`` to a fixed-point/integer/block format; returns ``(values, clipped-estimator mask)``."""
     if x.dtype not in _FLOAT_DTYPES:
         raise TypeError(f"lowprec rounds float16, bfloat16, float32 and float64 tensors, not {x.dtype}")
-    if x.device.type != "cpu":
-        raise RuntimeError(
-            f"lowprec.torch rounds fixed-point, integer and block formats on CPU tensors only, "
-            f"got a {x.device.type} tensor; move it with .cpu() first"
-        )
+    check_device(x)
     family, _ = fmt.split(":", 1)
     return _run_cpu(x, family, lookup_family_format(fmt), json.loads(options), seed, random_bits, n,
                     estimator == "clipped")  # fmt: skip
