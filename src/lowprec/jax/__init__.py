@@ -14,10 +14,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._api import _resolve_float_format
+from ..ops._jax import matmul as matmul
 from ..rounding import Overflow, Rounding, parse_rounding, resolve_overflow
 from ._impl import W32, W64, quantize_work
 
-__all__ = ["quantize"]
+__all__ = ["matmul", "quantize"]
 
 _ESTIMATORS = ("ste", "clipped")
 _SMALL = (jnp.float16, jnp.bfloat16)
@@ -221,7 +222,9 @@ def _make_family(family: str, f, q, o, axis, estimator: str, dtype: np.dtype):
     return fn
 
 
-def _quantize_family(x: jax.Array, family: str, f, rounding, overflow, estimator: str, kwargs: dict) -> jax.Array:
+def _quantize_family(
+    x: jax.Array, family: str, f, rounding, overflow, estimator: str, kwargs: dict
+) -> jax.Array:
     from ._families import check_block, check_fixed
 
     if family == "block":

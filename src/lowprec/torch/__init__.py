@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 
 from .._api import _resolve_float_format
+from ..ops._torch import linear as linear
+from ..ops._torch import matmul as matmul
 from ..rounding import Overflow, Rounding, parse_rounding, resolve_overflow
 from . import _autograd  # noqa: F401  (registers the autograd formula)
 from ._autograd import ESTIMATORS
@@ -18,7 +20,7 @@ from ._families import family_key, family_of, options_json, quantize_ext_op
 from ._nn import Quantizer, QuantLinear, quantize_model_
 from ._ops import format_key, quantize_op
 
-__all__ = ["QuantLinear", "Quantizer", "quantize", "quantize_model_"]
+__all__ = ["QuantLinear", "Quantizer", "linear", "matmul", "quantize", "quantize_model_"]
 
 _MASK64 = (1 << 64) - 1
 
@@ -174,7 +176,9 @@ def _quantize_family(t, family, f, rounding, overflow, kwargs, seed, generator, 
             raise ValueError("give at most one of seed, generator and random_bits")
         if random_bits is not None:
             if tuple(random_bits.shape) != tuple(t.shape):
-                raise ValueError(f"random_bits has shape {tuple(random_bits.shape)}, expected {tuple(t.shape)}")
+                raise ValueError(
+                    f"random_bits has shape {tuple(random_bits.shape)}, expected {tuple(t.shape)}"
+                )
             if random_bits.dtype.is_floating_point or random_bits.dtype.is_complex:
                 raise TypeError(f"random_bits must be integers, got {random_bits.dtype}")
         elif seed is not None:
@@ -184,7 +188,5 @@ def _quantize_family(t, family, f, rounding, overflow, kwargs, seed, generator, 
     elif seed is not None or random_bits is not None or generator is not None:
         raise ValueError("seed/generator/random_bits only apply to stochastic rounding")
     gkey, gmode, govf, gseed = _grad_args(grad_fmt, grad_rounding, grad_overflow, generator, t.device)
-    y, _keep = quantize_ext_op(
-        t, key, opts, seed_t, random_bits, n, estimator, gkey, gmode, govf, gseed
-    )
+    y, _keep = quantize_ext_op(t, key, opts, seed_t, random_bits, n, estimator, gkey, gmode, govf, gseed)
     return y
