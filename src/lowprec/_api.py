@@ -216,14 +216,17 @@ def quantize(
     if out is not None:
         _check_out(out, arr.shape, arr.dtype)
     b = resolve_backend(backend)
-    res = _quantize_impl(arr, f, mode, ovf, seed_, rbits, n, b)
+    res = _quantize_impl(arr, f, mode, ovf, seed_, rbits, n, b, out)
     if out is not None:
-        out[...] = res
+        if res is not out:
+            out[...] = res
         return out
     return res[()] if scalar else res
 
 
-def _quantize_impl(arr, f, mode, ovf, seed, rbits, n, backend) -> np.ndarray:
+def _quantize_impl(arr, f, mode, ovf, seed, rbits, n, backend, out=None) -> np.ndarray:
+    """The rounded values, written straight into ``out`` when it is a contiguous array of the working
+    dtype that does not overlap the input (the kernels re-read rare inputs after writing)."""
     if backend == "reference":
         from .reference import quantize_reference
         from .reference._random import random_bits_reference
@@ -233,7 +236,10 @@ def _quantize_impl(arr, f, mode, ovf, seed, rbits, n, backend) -> np.ndarray:
         return quantize_reference(arr, f, mode, ovf, rbits.reshape(arr.shape) if rbits.size else None, n)
     wd = _work_dtype(arr)
     xf = np.ascontiguousarray(arr.reshape(-1) if arr.flags.c_contiguous else arr.ravel(), dtype=wd)
-    res = np.empty(xf.size, dtype=wd)
+    direct = (
+        out is not None and out.dtype == wd and out.flags.c_contiguous and not np.may_share_memory(out, arr)
+    )
+    res = out.reshape(-1) if direct else np.empty(xf.size, dtype=wd)
     if xf.size:
         if backend == "cpp":
             from ._cpp import quantize_cpp
@@ -243,6 +249,8 @@ def _quantize_impl(arr, f, mode, ovf, seed, rbits, n, backend) -> np.ndarray:
             )
         else:
             _numba_call(xf, f, mode, ovf, seed, rbits, n, res, "quantize")
+    if direct:
+        return out
     res = res.reshape(arr.shape)
     return res if res.dtype == arr.dtype else res.astype(arr.dtype)
 

@@ -47,6 +47,15 @@ def _as_numpy(t: torch.Tensor) -> np.ndarray:
     return t.numpy()
 
 
+def _empty_like_cpu(t: torch.Tensor) -> torch.Tensor:
+    """An uninitialised CPU tensor like ``t`` whose memory NumPy allocates: NumPy asks the kernel for
+    huge pages on large arrays, which makes the first write about 2x faster than into fresh
+    torch-allocated memory (page faults), measured on a 16 M float32 cast."""
+    if t.dtype == torch.bfloat16:
+        return torch.from_numpy(np.empty(tuple(t.shape), np.int16)).view(torch.bfloat16)
+    return torch.from_numpy(np.empty(tuple(t.shape), dtype=torch.empty((), dtype=t.dtype).numpy().dtype))
+
+
 def _seed_int(seed: torch.Tensor | None) -> int | None:
     return None if seed is None else int(seed.item()) & ((1 << 64) - 1)
 
@@ -55,7 +64,7 @@ def _quantize_cpu(
     x: torch.Tensor, f: FloatFormat, mode: int, ovf: int, seed: int | None, rbits: torch.Tensor | None, n: int
 ) -> torch.Tensor:
     xc = x.detach().contiguous()
-    out = torch.empty_like(xc)
+    out = _empty_like_cpu(xc)
     kw: dict = {}
     if Rounding(mode).is_stochastic:
         kw["n_random_bits"] = n
