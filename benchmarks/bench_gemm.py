@@ -49,7 +49,9 @@ def main() -> None:
         except Exception as exc:  # pragma: no cover - optional peer
             print(f"pychop skipped: {exc}")
     for name in names:
-        rows.append((f"lowprec.ops.matmul `{name}`", _time(lambda name=name: matmul(a, b, name), args.repeat)))
+        rows.append(
+            (f"lowprec.ops.matmul `{name}`", _time(lambda name=name: matmul(a, b, name), args.repeat))
+        )
     print(f"\n{n}x{n}x{n} GEMM, {macs:.0f} MMAC\n")
     print("| implementation | time (s) | MMAC/s |")
     print("|---|---|---|")

@@ -135,7 +135,9 @@ def _torch_grad(x, fmt, est, **kw):
 
 def _jax_grad(x, fmt, est, **kw):
     g = jnp.arange(x.size, dtype=jnp.float32).reshape(x.shape)
-    return np.asarray(jax.grad(lambda v: (lj.quantize(v, fmt, estimator=est, **kw) * g).sum())(jnp.asarray(x)))
+    return np.asarray(
+        jax.grad(lambda v: (lj.quantize(v, fmt, estimator=est, **kw) * g).sum())(jnp.asarray(x))
+    )
 
 
 def test_gradients_fixed():
@@ -168,7 +170,9 @@ def test_torch_grad_fmt():
     x = torch.randn(4, 32, requires_grad=True)
     y = lt.quantize(x, "mxfp4", grad_fmt="float8_e5m2")
     y.backward(torch.full_like(x, 0.3))
-    assert torch.equal(x.grad, torch.full_like(x, 0.3).clone().fill_(float(lowprec.quantize(np.float32(0.3), "float8_e5m2"))))
+    assert torch.equal(
+        x.grad, torch.full_like(x, 0.3).clone().fill_(float(lowprec.quantize(np.float32(0.3), "float8_e5m2")))
+    )
 
 
 @pytest.mark.parametrize("fmt,kw", [("mxfp4", {}), ("mxint8", {"axis": 0}), (FixedFormat(8, 3), {"sat_bits": 0})],

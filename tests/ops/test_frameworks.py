@@ -16,7 +16,9 @@ def _ab(m: int = 5, k: int = 33, n: int = 4) -> tuple:
 
 
 def _bits_equal(x: np.ndarray, y: np.ndarray) -> None:
-    np.testing.assert_array_equal(np.asarray(x, np.float32).view(np.int32), np.asarray(y, np.float32).view(np.int32))
+    np.testing.assert_array_equal(
+        np.asarray(x, np.float32).view(np.int32), np.asarray(y, np.float32).view(np.int32)
+    )
 
 
 @pytest.mark.parametrize("preset", PRESETS)

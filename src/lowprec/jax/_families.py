@@ -61,12 +61,12 @@ def fixed_work(xw: jax.Array, f: object, q: FR, o: FO, w: _Width) -> jax.Array:
 
     Exactness: values with ``0 < |x| < 2**-(F+2)`` (below a quarter LSB, subnormals included) are
     replaced by ``±2**-(F+2)``, which every mode rounds the same way; values with
-    ``|x| >= 2**(I+1)`` (saturating modes: certain overflow) are clamped to ``±2**(I+1)``, and
-    under ``WRAP`` values with ``|x| >= 2**(I + p)`` (``p`` the significand bits, so ``x * 2**F`` is
+    ``|x| >= 2**(IB+1)`` (saturating modes: certain overflow) are clamped to ``±2**(IB+1)``, and
+    under ``WRAP`` values with ``|x| >= 2**(IB + p)`` (``p`` the significand bits, so ``x * 2**F`` is
     a multiple of ``2**bits``) give code 0. Everything left scales by ``2**F`` without rounding.
     """
     it, W = w.itype, w.bits
-    B, I, F = f.bits, f.int_bits, f.frac_bits  # type: ignore[attr-defined]
+    B, IB, F = f.bits, f.int_bits, f.frac_bits  # type: ignore[attr-defined]
     ff = f
     xbits = lax.bitcast_convert_type(xw, it)
     neg = xbits < 0
@@ -77,7 +77,7 @@ def fixed_work(xw: jax.Array, f: object, q: FR, o: FO, w: _Width) -> jax.Array:
     sign = xbits & it(-(1 << (W - 1)))
     tb = it((w.in_bias - (F + 2)) << w.in_m)
     wrap = o == FO.WRAP
-    big_exp = I + (w.in_m + 1) if wrap else I + 1
+    big_exp = IB + (w.in_m + 1) if wrap else IB + 1
     gb = it((w.in_bias + big_exp) << w.in_m)
     tiny = (a != 0) & (a < tb)
     big = a >= gb
@@ -151,7 +151,7 @@ def block_work(xw: jax.Array, f: object, axis: int, mode: Rounding, w: _Width) -
     nb = -(-L // B)
     if nb * B != L:
         xm = jnp.pad(xm, [(0, 0)] * (xm.ndim - 1) + [(0, nb * B - L)])
-    xb = xm.reshape(xm.shape[:-1] + (nb, B))
+    xb = xm.reshape((*xm.shape[:-1], nb, B))
     bits = lax.bitcast_convert_type(xb, it)
     a = bits & it((1 << (W - 1)) - 1)
     amax = jnp.max(a, axis=-1)
@@ -179,7 +179,7 @@ def block_work(xw: jax.Array, f: object, axis: int, mode: Rounding, w: _Width) -
     cap = jnp.where(bad[..., None], nan, cap)
 
     def back(t: jax.Array) -> jax.Array:
-        t = t.reshape(t.shape[:-2] + (nb * B,))[..., :L]
+        t = t.reshape((*t.shape[:-2], nb * B))[..., :L]
         return jnp.moveaxis(t, -1, axis)
 
     return back(val), back(cap)

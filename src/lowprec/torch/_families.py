@@ -160,7 +160,9 @@ def quantize_ext_op(
 
 @quantize_ext_op.register_fake
 def _(x, fmt, options, seed, random_bits, n, estimator, grad_fmt, grad_mode, grad_overflow, grad_seed):
-    keep = torch.empty_like(x, dtype=torch.bool) if estimator == "clipped" else x.new_empty(0, dtype=torch.bool)
+    keep = (
+        torch.empty_like(x, dtype=torch.bool) if estimator == "clipped" else x.new_empty(0, dtype=torch.bool)
+    )
     return torch.empty_like(x), keep
 
 
@@ -178,14 +180,18 @@ def _backward(ctx, grad: torch.Tensor, _grad_keep: torch.Tensor | None) -> tuple
         grad = torch.where(keep, grad, torch.zeros_like(grad))
     grad_fmt, grad_mode, grad_overflow = ctx.grad
     if grad_fmt is not None:
-        grad = quantize_op(grad, grad_fmt, grad_mode, grad_overflow, grad_seed, None, 32, "ste", None, 0, 0, None)
+        grad = quantize_op(
+            grad, grad_fmt, grad_mode, grad_overflow, grad_seed, None, 32, "ste", None, 0, 0, None
+        )
     return (grad,) + (None,) * 10
 
 
 quantize_ext_op.register_autograd(_backward, setup_context=_setup_context)
 
 
-def options_json(family: str, f: object, rounding: object, overflow: object, kwargs: dict) -> tuple[str, bool]:
+def options_json(
+    family: str, f: object, rounding: object, overflow: object, kwargs: dict
+) -> tuple[str, bool]:
     """Validate the family options; returns ``(JSON options, stochastic)``."""
     if family == "block":
         from ..blocks import _check_overflow
@@ -199,7 +205,12 @@ def options_json(family: str, f: object, rounding: object, overflow: object, kwa
         axis = kwargs.get("axis")
         if axis is not None:
             axis = list(axis) if isinstance(axis, (tuple, list)) else int(axis)
-        opts = {"rounding": mode.name.lower(), "overflow": None, "axis": axis, "stochastic": mode.is_stochastic}
+        opts = {
+            "rounding": mode.name.lower(),
+            "overflow": None,
+            "axis": axis,
+            "stochastic": mode.is_stochastic,
+        }
     else:
         from .._fixed_modes import parse_fixed_overflow, parse_fixed_rounding
         from ..formats._fixed import _check_overflow
