@@ -178,6 +178,18 @@ def run(size: int) -> tuple[list[tuple], dict]:
         memory[fmt_name] = peak_extra_memory(
             lambda: lowprec.quantize(x32, f, "stochastic", seed=1), x32.nbytes
         )
+    # other families through the same public entry point
+    fixed = lowprec.FixedFormat(8, 3)
+    family_rows = [
+        ("mxfp4 (axis -1)", "nearest_even", lambda: lowprec.quantize(x32, "mxfp4", axis=-1)),
+        ("nvfp4 (axis -1)", "nearest_even", lambda: lowprec.quantize(x32, "nvfp4", axis=-1)),
+        ("mxfp8_e4m3 (axis -1)", "nearest_even", lambda: lowprec.quantize(x32, "mxfp8_e4m3", axis=-1)),
+        ("ap_fixed<8,3> SAT", "RND_CONV", lambda: lowprec.quantize(x32, fixed, "RND_CONV", overflow="SAT")),
+        ("ap_fixed<8,3> WRAP", "TRN", lambda: lowprec.quantize(x32, fixed, "TRN", overflow="WRAP")),
+    ]
+    for name, mode, fn in family_rows:
+        t = best_time(fn)
+        rows.append((name, mode, "float32", "lowprec (numba)", t, t / c32))
     return rows, {"copy32": c32, "copy64": c64, "memory": memory}
 
 
