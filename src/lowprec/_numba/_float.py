@@ -257,6 +257,18 @@ def _random_at(stoch, use_key, key, rbits, start, i, n) -> np.int64:
     return sr_bits(key, start + i, n) if use_key else np.int64(rbits[i])
 
 
+@numba.njit(inline="always", **_NJ)
+def _slow_at(xbits, i, width, in_m, in_bias, in_expmask, p, mode, ovf, r, n) -> tuple:
+    """Element ``i`` by the full rule: ``(code, NaN input that the format cannot encode)``."""
+    mbits, emin, emax, max_mag, inf_mag, nan_code, sign_mask, flags = p
+    neg, a = _split(np.int64(xbits[i]), width)
+    c = encode_slow(
+        a, neg, in_m, in_bias, in_expmask, mbits, emin, emax, max_mag, inf_mag, nan_code,
+        sign_mask, flags, mode, ovf, r, n,
+    )  # fmt: skip
+    return c, (flags & F_NAN) == 0 and a > (in_expmask << in_m)
+
+
 CHUNK = 4096
 
 
@@ -277,7 +289,7 @@ def kernels(mode: int) -> tuple:
     @numba.njit(parallel=True, **_NJ)
     def encode_kernel(xbits, out, in_m, in_bias, in_expmask, width, p, ovf, key, rbits, n, start):
         """Codes of ``xbits`` (int32/int64 view of the input) into ``out``; returns #NaN-not-encodable."""
-        mbits, emin, emax, max_mag, inf_mag, nan_code, sign_mask, flags = p
+        mbits, emin, emax, max_mag, _inf_mag, _nan_code, sign_mask, flags = p
         use_key = rbits.size == 0
         size = xbits.size
         nchunks = (size + CHUNK - 1) // CHUNK
@@ -300,13 +312,9 @@ def kernels(mode: int) -> tuple:
                 for i in range(lo, hi):
                     if not slow[i - lo]:
                         continue
-                    neg, a = _split(np.int64(xbits[i]), width)
                     r = _random_at(STOCH, use_key, key, rbits, start, i, n)
-                    c = encode_slow(
-                        a, neg, in_m, in_bias, in_expmask, mbits, emin, emax, max_mag, inf_mag, nan_code,
-                        sign_mask, flags, MODE, ovf, r, n,
-                    )  # fmt: skip
-                    if (flags & F_NAN) == 0 and a > (in_expmask << in_m):
+                    c, nan_in = _slow_at(xbits, i, width, in_m, in_bias, in_expmask, p, MODE, ovf, r, n)
+                    if nan_in:
                         bad[ch] += 1  # NaN input, and the format has no NaN code
                         c = 0
                     out[i] = c
@@ -341,13 +349,9 @@ def kernels(mode: int) -> tuple:
                 for i in range(lo, hi):
                     if not slow[i - lo]:
                         continue
-                    neg, a = _split(np.int64(xbits[i]), width)
                     r = _random_at(STOCH, use_key, key, rbits, start, i, n)
-                    c = encode_slow(
-                        a, neg, in_m, in_bias, in_expmask, mbits, emin, emax, max_mag, inf_mag, nan_code,
-                        sign_mask, flags, MODE, ovf, r, n,
-                    )  # fmt: skip
-                    if (flags & F_NAN) == 0 and a > (in_expmask << in_m):
+                    c, nan_in = _slow_at(xbits, i, width, in_m, in_bias, in_expmask, p, MODE, ovf, r, n)
+                    if nan_in:
                         out[i] = x[i]  # NaN in a format without NaN: pass it through
                     elif use_lut:
                         out[i] = lut[c]
