@@ -26,11 +26,8 @@ DEFAULT_SR_BITS = 32
 
 
 def codes_dtype(fmt: FloatFormat) -> np.dtype:
-    """The unsigned integer dtype that holds a format's codes."""
-    for dt in (np.uint8, np.uint16, np.uint32, np.uint64):
-        if fmt.nbits <= np.dtype(dt).itemsize * 8:
-            return np.dtype(dt)
-    raise AssertionError("formats are at most 64 bits")  # pragma: no cover
+    """The unsigned integer dtype that holds a format's codes (``fmt.codes_dtype``)."""
+    return fmt.codes_dtype
 
 
 def _as_float_array(x: object, name: str = "x") -> tuple[np.ndarray, bool]:

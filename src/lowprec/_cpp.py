@@ -110,14 +110,8 @@ def cuda_module() -> ModuleType:
 
 # ---- helpers ---------------------------------------------------------------------------------------
 def codes_dtype(fmt: FloatFormat) -> np.dtype:
-    """The smallest unsigned dtype holding the codes of ``fmt`` (as ``encode_reference`` uses)."""
-    if fmt.nbits <= 8:
-        return np.dtype(np.uint8)
-    if fmt.nbits <= 16:
-        return np.dtype(np.uint16)
-    if fmt.nbits <= 32:
-        return np.dtype(np.uint32)
-    return np.dtype(np.uint64)
+    """The smallest unsigned dtype holding the codes of ``fmt`` (``fmt.codes_dtype``)."""
+    return fmt.codes_dtype
 
 
 def _work_dtype(dtype: np.dtype) -> np.dtype:

@@ -6,6 +6,8 @@ import dataclasses
 from fractions import Fraction
 from typing import Literal
 
+import numpy as np
+
 __all__ = ["ENCODINGS", "FloatFormat"]
 
 Encoding = Literal["ieee", "fn", "fnuz", "finite", "p3109"]
@@ -143,6 +145,14 @@ class FloatFormat:
     def mag_bits(self) -> int:
         """Bits of the magnitude field (exponent + mantissa)."""
         return self.ebits + self.mbits
+
+    @property
+    def codes_dtype(self) -> np.dtype:
+        """The smallest unsigned integer dtype that holds a code (uint8, uint16, uint32, uint64)."""
+        for dt in (np.uint8, np.uint16, np.uint32):
+            if self.nbits <= np.dtype(dt).itemsize * 8:
+                return np.dtype(dt)
+        return np.dtype(np.uint64)
 
     @property
     def sign_mask(self) -> int:

@@ -21,16 +21,6 @@ from ._float import decode_code
 __all__ = ["decode_reference", "encode_reference", "quantize_reference"]
 
 
-def _codes_dtype(fmt: FloatFormat) -> type:
-    if fmt.nbits <= 8:
-        return np.uint8
-    if fmt.nbits <= 16:
-        return np.uint16
-    if fmt.nbits <= 32:
-        return np.uint32
-    return np.uint64
-
-
 def encode_reference(
     x: np.ndarray,
     fmt: FloatFormat,
@@ -137,7 +127,7 @@ def encode_reference(
             raise ValueError(f"{fmt} has no NaN encoding, so NaN cannot be encoded")
         nan_code = fmt.nan_code | np.where(neg & fmt.nan_keeps_sign, fmt.sign_mask, 0)
         code = np.where(nan_out, nan_code, code)
-    return code.astype(_codes_dtype(fmt)).reshape(shape)
+    return code.astype(fmt.codes_dtype).reshape(shape)
 
 
 @functools.lru_cache(maxsize=64)
