@@ -114,29 +114,9 @@ def quantize(
     f = _resolve_float_format(fmt, subnormals)
     mode = parse_rounding(rounding)
     ovf = resolve_overflow(f, overflow)
-    seed_t = None
-    n = 0
-    if mode.is_stochastic:
-        n = 32 if n_random_bits is None else int(n_random_bits)
-        if not 1 <= n <= 52:
-            raise ValueError(f"n_random_bits must be in [1, 52], got {n}")
-        if sum(v is not None for v in (seed, random_bits, generator)) > 1:
-            raise ValueError("give at most one of seed, generator and random_bits")
-        if random_bits is not None:
-            if tuple(random_bits.shape) != tuple(t.shape):
-                raise ValueError(
-                    f"random_bits has shape {tuple(random_bits.shape)}, expected {tuple(t.shape)}"
-                )
-            if random_bits.dtype.is_floating_point or random_bits.dtype.is_complex:
-                raise TypeError(f"random_bits must be integers, got {random_bits.dtype}")
-        elif seed is not None:
-            seed_t = _seed_tensor(seed)
-        else:
-            seed_t = _draw_seed(generator, t.device)
-    elif seed is not None or random_bits is not None or generator is not None:
-        raise ValueError(
-            f"seed/generator/random_bits only apply to stochastic rounding, not {mode.name.lower()}"
-        )
+    seed_t, n = _random_args(
+        t, mode.is_stochastic, mode.name.lower(), seed, generator, random_bits, n_random_bits
+    )
     gkey, gmode, govf, gseed = None, 0, 0, None
     if grad_fmt is not None:
         gf = _resolve_float_format(grad_fmt, None)
@@ -147,6 +127,28 @@ def quantize(
     return quantize_op(
         t, format_key(f), int(mode), int(ovf), seed_t, random_bits, n, estimator, gkey, gmode, govf, gseed
     )
+
+
+def _random_args(t, stochastic, mode_name, seed, generator, random_bits, n_random_bits) -> tuple:
+    """``(seed tensor or None, n)`` for a call; checks the stochastic-rounding options."""
+    if not stochastic:
+        if seed is not None or random_bits is not None or generator is not None:
+            raise ValueError(f"seed/generator/random_bits only apply to stochastic rounding, not {mode_name}")
+        return None, 0
+    n = 32 if n_random_bits is None else int(n_random_bits)
+    if not 1 <= n <= 52:
+        raise ValueError(f"n_random_bits must be in [1, 52], got {n}")
+    if sum(v is not None for v in (seed, random_bits, generator)) > 1:
+        raise ValueError("give at most one of seed, generator and random_bits")
+    if random_bits is not None:
+        if tuple(random_bits.shape) != tuple(t.shape):
+            raise ValueError(f"random_bits has shape {tuple(random_bits.shape)}, expected {tuple(t.shape)}")
+        if random_bits.dtype.is_floating_point or random_bits.dtype.is_complex:
+            raise TypeError(f"random_bits must be integers, got {random_bits.dtype}")
+        return None, n
+    if seed is not None:
+        return _seed_tensor(seed), n
+    return _draw_seed(generator, t.device), n
 
 
 def _grad_args(grad_fmt, grad_rounding, grad_overflow, generator, device) -> tuple:
@@ -169,24 +171,7 @@ def _quantize_family(t, family, f, rounding, overflow, kwargs, seed, generator, 
                      estimator, grad_fmt, grad_rounding, grad_overflow) -> torch.Tensor:  # fmt: skip
     """Fixed-point, integer and block formats through ``lowprec::quantize_ext``."""
     key, opts, stochastic = _family_spec(family, f, rounding, overflow, tuple(sorted(kwargs.items())))
-    seed_t, n = None, 0
-    if stochastic:
-        n = 32 if n_random_bits is None else int(n_random_bits)
-        if sum(v is not None for v in (seed, random_bits, generator)) > 1:
-            raise ValueError("give at most one of seed, generator and random_bits")
-        if random_bits is not None:
-            if tuple(random_bits.shape) != tuple(t.shape):
-                raise ValueError(
-                    f"random_bits has shape {tuple(random_bits.shape)}, expected {tuple(t.shape)}"
-                )
-            if random_bits.dtype.is_floating_point or random_bits.dtype.is_complex:
-                raise TypeError(f"random_bits must be integers, got {random_bits.dtype}")
-        elif seed is not None:
-            seed_t = _seed_tensor(seed)
-        else:
-            seed_t = _draw_seed(generator, t.device)
-    elif seed is not None or random_bits is not None or generator is not None:
-        raise ValueError("seed/generator/random_bits only apply to stochastic rounding")
+    seed_t, n = _random_args(t, stochastic, str(rounding), seed, generator, random_bits, n_random_bits)
     gkey, gmode, govf, gseed = _grad_args(grad_fmt, grad_rounding, grad_overflow, generator, t.device)
     y, _keep = quantize_ext_op(t, key, opts, seed_t, random_bits, n, estimator, gkey, gmode, govf, gseed)
     return y
