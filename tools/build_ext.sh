@@ -24,3 +24,8 @@ for so in build/_C*.so build/_C*.pyd; do
   copied=1
 done
 if [ "$copied" = 0 ]; then echo "no extension modules were built" >&2; exit 1; fi
+# an editable install (pip install -e .) loads the modules from site-packages: refresh those copies too
+dest="$("$PY" -c 'import importlib.util as u, os; s = u.find_spec("lowprec._C"); print(os.path.dirname(s.origin) if s else "")' 2>/dev/null || true)"
+if [ -n "$dest" ] && [ "$dest" != "$PWD/src/lowprec" ]; then
+  for so in build/_C*.so; do cp -f "$so" "$dest/"; echo "copied $so -> $dest/"; done
+fi
