@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "../cpu/fixed_kernels.h"
 #include "../cpu/kernels.h"
 #include "params.h"
 
@@ -105,6 +106,77 @@ nb::ndarray<nb::numpy, uint64_t, nb::ndim<1>> random_bits(uint64_t seed, uint64_
   return nb::ndarray<nb::numpy, uint64_t, nb::ndim<1>>(data, {static_cast<size_t>(count)}, owner);
 }
 
+// ---- fixed point (csrc/include/lowprec/fixed.h) ---------------------------------------------------
+using lowprec::bindings::check_fixed;
+using lowprec::bindings::fixed_from_tuple;
+
+lowprec::cpu::RandomSource fixed_random_source(int q, uint64_t seed, uint64_t start,
+                                               const std::optional<InArray>& rbits, int n, size_t count) {
+  lowprec::cpu::RandomSource rs;
+  if (!lowprec::fixed_is_stochastic(q)) return rs;
+  rs.seed = seed;
+  rs.start = start;
+  rs.n = n;
+  if (rbits.has_value()) {
+    const auto dt = rbits->dtype();
+    if (!(is_uint(dt) && (dt.bits == 32 || dt.bits == 64))) {
+      throw std::invalid_argument("random_bits must be a uint32 or uint64 array");
+    }
+    if (rbits->size() != count) throw std::invalid_argument("random_bits must have one entry per element");
+    rs.bits = rbits->data();
+    rs.bits_bytes = dt.bits / 8;
+  }
+  return rs;
+}
+
+bool is_u64_or_i64(const nb::dlpack::dtype& dt) {
+  return (dt.code == static_cast<uint8_t>(nb::dlpack::dtype_code::UInt) ||
+          dt.code == static_cast<uint8_t>(nb::dlpack::dtype_code::Int)) &&
+         dt.bits == 64 && dt.lanes == 1;
+}
+
+void fixed_encode(const InArray& x, OutArray& out, const nb::tuple& fixed, int q, int o, uint64_t seed,
+                  uint64_t start, const std::optional<InArray>& random_bits, int n) {
+  const lowprec::FixedParams fp = fixed_from_tuple(fixed);
+  check_fixed(fp, q, o, n);
+  const int xb = float_bytes(x.dtype(), "x");
+  if (!is_u64_or_i64(out.dtype())) throw std::invalid_argument("out must be an int64 or uint64 array");
+  if (out.size() != x.size()) throw std::invalid_argument("out must have as many elements as x");
+  const auto rs = fixed_random_source(q, seed, start, random_bits, n, x.size());
+  int64_t errors;
+  {
+    nb::gil_scoped_release release;
+    errors = lowprec::cpu::fixed_encode(x.data(), xb, static_cast<uint64_t*>(out.data()),
+                                        static_cast<int64_t>(x.size()), fp, q, o, rs);
+  }
+  if (errors) {
+    throw nb::value_error("NaN cannot be converted to fixed point, nor an infinity wrapped (WRAP / WRAP_SM)");
+  }
+}
+
+void fixed_quantize(const InArray& x, OutArray& out, const nb::tuple& fixed, int q, int o, uint64_t seed,
+                    uint64_t start, const std::optional<InArray>& random_bits, int n) {
+  const lowprec::FixedParams fp = fixed_from_tuple(fixed);
+  check_fixed(fp, q, o, n);
+  const int xb = float_bytes(x.dtype(), "x");
+  const int ob = float_bytes(out.dtype(), "out");
+  if (out.size() != x.size()) throw std::invalid_argument("out must have as many elements as x");
+  const auto rs = fixed_random_source(q, seed, start, random_bits, n, x.size());
+  nb::gil_scoped_release release;
+  lowprec::cpu::fixed_quantize(x.data(), xb, out.data(), ob, static_cast<int64_t>(x.size()), fp, q, o, rs);
+}
+
+void fixed_decode(const InArray& codes, OutArray& out, const nb::tuple& fixed) {
+  const lowprec::FixedParams fp = fixed_from_tuple(fixed);
+  check_fixed(fp, lowprec::kTrn, lowprec::kSat, 0);
+  if (!is_u64_or_i64(codes.dtype())) throw std::invalid_argument("codes must be an int64 or uint64 array");
+  const int ob = float_bytes(out.dtype(), "out");
+  if (out.size() != codes.size()) throw std::invalid_argument("out must have as many elements as codes");
+  nb::gil_scoped_release release;
+  lowprec::cpu::fixed_decode(static_cast<const uint64_t*>(codes.data()), out.data(), ob,
+                             static_cast<int64_t>(codes.size()), fp);
+}
+
 }  // namespace
 
 NB_MODULE(_C, m) {
@@ -124,5 +196,18 @@ NB_MODULE(_C, m) {
         "``count`` random integers in [0, 2**n) of stream ``seed`` from flat index ``start`` (uint64).");
   m.def("openmp_threads", &lowprec::cpu::openmp_threads,
         "Maximum OpenMP threads of the loops (0: built without OpenMP).");
+  m.def("fixed_encode", &fixed_encode, "x"_a, "out"_a.noconvert(), "fixed"_a, "rounding"_a, "overflow"_a,
+        "seed"_a = 0, "start"_a = 0, "random_bits"_a = nb::none(), "n"_a = 0,
+        "Fixed-point codes of float32/float64 ``x`` into ``out`` (int64 sign-extended / uint64).\n\n"
+        "``fixed`` is (bits, frac_bits, signed, sat_bits); rounding / overflow are FixedRounding /\n"
+        "FixedOverflow values. Stochastic modes take ``random_bits`` (uint32/uint64, one per element)\n"
+        "or the counter-based stream of ``seed`` from flat index ``start`` (n bits, 1..62). Raises\n"
+        "ValueError on NaN and on an infinity under WRAP / WRAP_SM.");
+  m.def("fixed_quantize", &fixed_quantize, "x"_a, "out"_a.noconvert(), "fixed"_a, "rounding"_a, "overflow"_a,
+        "seed"_a = 0, "start"_a = 0, "random_bits"_a = nb::none(), "n"_a = 0,
+        "Values of float32/float64 ``x`` rounded to the fixed-point format, into float32/float64 ``out``.\n\n"
+        "NaN passes through; an infinity under WRAP / WRAP_SM gives NaN.");
+  m.def("fixed_decode", &fixed_decode, "codes"_a, "out"_a.noconvert(), "fixed"_a,
+        "Values (float32/float64 ``out``, nearest to the exact value) of int64/uint64 fixed-point codes.");
   m.attr("ENCODE_ERROR") = lowprec::kEncodeError;
 }

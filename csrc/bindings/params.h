@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "lowprec/core.h"
+#include "lowprec/fixed.h"
 
 namespace lowprec::bindings {
 
@@ -33,6 +34,35 @@ inline void check_mode(int mode, int ovf, int n) {
   if (ovf < kSaturate || ovf > kNan) throw std::invalid_argument("unknown overflow policy");
   if (is_stochastic(mode) && (n < 1 || n > 52)) {
     throw std::invalid_argument("stochastic rounding needs 1 <= n <= 52 random bits");
+  }
+}
+
+//: Read (bits, frac_bits, signed, sat_bits) of a fixed-point format (lowprec._cpp.fixed_params).
+inline FixedParams fixed_from_tuple(const nb::tuple& t) {
+  if (t.size() != 4) throw std::invalid_argument("fixed params must be (bits, frac_bits, signed, sat_bits)");
+  FixedParams p;
+  p.bits = nb::cast<int32_t>(t[0]);
+  p.frac_bits = nb::cast<int32_t>(t[1]);
+  p.is_signed = nb::cast<bool>(t[2]) ? 1 : 0;
+  p.sat_bits = nb::cast<int32_t>(t[3]);
+  return p;
+}
+
+//: Check a fixed-point format, its modes and the random-bit width.
+inline void check_fixed(const FixedParams& p, int q, int o, int n) {
+  if (p.bits < 1 || p.bits > 64) throw std::invalid_argument("fixed point: bits must be in 1..64");
+  if (p.frac_bits < -1022 || p.frac_bits > 1074) {
+    throw std::invalid_argument("fixed point: frac_bits must be in -1022..1074");
+  }
+  if (p.sat_bits < 0 || p.sat_bits > p.bits) throw std::invalid_argument("fixed point: sat_bits must be in 0..bits");
+  if (q < kTrn || q > kTrnInf) throw std::invalid_argument("unknown fixed-point rounding mode");
+  if (o < kWrap || o > kWrapSm) throw std::invalid_argument("unknown fixed-point overflow mode");
+  if (p.sat_bits && o != kWrap && o != kWrapSm) {
+    throw std::invalid_argument("fixed point: saturation bits only apply to WRAP and WRAP_SM");
+  }
+  if (o == kWrapSm && !p.is_signed) throw std::invalid_argument("fixed point: WRAP_SM needs a signed format");
+  if (fixed_is_stochastic(q) && (n < 1 || n > 62)) {
+    throw std::invalid_argument("stochastic rounding needs 1 <= n <= 62 random bits");
   }
 }
 

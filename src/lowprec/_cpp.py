@@ -17,7 +17,9 @@ from types import ModuleType
 
 import numpy as np
 
+from ._fixed_modes import FixedOverflow, FixedRounding, parse_fixed_overflow, parse_fixed_rounding
 from ._params import float_params
+from .formats._fixed import FixedFormat
 from .formats._float import FloatFormat
 from .rounding import Overflow, Rounding, parse_rounding, resolve_overflow
 
@@ -27,6 +29,10 @@ __all__ = [
     "cuda_module",
     "decode_cpp",
     "encode_cpp",
+    "fixed_decode_cpp",
+    "fixed_encode_cpp",
+    "fixed_params",
+    "fixed_quantize_cpp",
     "module",
     "quantize_cpp",
     "random_bits_cpp",
@@ -296,3 +302,133 @@ def decode_cpp(
 def random_bits_cpp(seed: int, count: int, n: int = 32, start: int = 0) -> np.ndarray:
     """``count`` random integers in ``[0, 2**n)`` (uint64) of stream ``seed`` from flat index ``start``."""
     return module().random_bits(int(seed) & _MASK64, int(start) & _MASK64, int(count), int(n))
+
+
+# ---- fixed point ----------------------------------------------------------------------------------------
+def fixed_params(fmt: FixedFormat, sat_bits: int = 0) -> tuple[int, int, bool, int]:
+    """The fixed-point format flattened for the kernels: ``(bits, frac_bits, signed, sat_bits)``."""
+    return (fmt.bits, fmt.frac_bits, fmt.signed, int(sat_bits))
+
+
+def _fixed_random(
+    q: FixedRounding, size: int, seed: int | None, random_bits: np.ndarray | None, n: int, start: int
+) -> dict:
+    """Keyword arguments of the stochastic fixed-point modes for the kernels."""
+    if not q.is_stochastic:
+        return {"seed": 0, "start": 0, "random_bits": None, "n": 0}
+    if not 1 <= n <= 62:
+        raise ValueError(f"stochastic rounding needs 1 <= n <= 62 random bits, got n={n}")
+    if random_bits is not None:
+        r = np.asarray(random_bits)
+        if r.size != size:
+            raise ValueError(f"random_bits has {r.size} entries for {size} elements")
+        r = _contig(r, r.dtype if r.dtype in (np.uint32, np.uint64) else np.dtype(np.uint64)).reshape(-1)
+        return {"seed": 0, "start": 0, "random_bits": r, "n": n}
+    if seed is None:
+        raise ValueError("stochastic rounding needs a seed or random_bits")
+    return {"seed": int(seed) & _MASK64, "start": int(start) & _MASK64, "random_bits": None, "n": n}
+
+
+def fixed_encode_cpp(
+    x: np.ndarray,
+    fmt: FixedFormat,
+    rounding: FixedRounding | str = FixedRounding.TRN,
+    overflow: FixedOverflow | str = FixedOverflow.WRAP,
+    sat_bits: int = 0,
+    seed: int | None = None,
+    random_bits: np.ndarray | None = None,
+    n: int = 32,
+    out: np.ndarray | None = None,
+    start: int = 0,
+) -> np.ndarray:
+    """Fixed-point codes of ``x`` with the C++ kernels (as ``fixed_encode_reference``).
+
+    Parameters
+    ----------
+    x
+        float32/float64 array (float16 is widened to float32, exactly).
+    fmt, rounding, overflow, sat_bits
+        Target format, FixedRounding, FixedOverflow and HLS's N saturation bits.
+    seed, random_bits, n
+        Stochastic modes: explicit ``random_bits`` (one per element in flat C order, values in
+        ``[0, 2**n)``) or the counter-based stream of ``seed`` from flat index ``start``.
+    out
+        Optional int64 (signed formats) / uint64 (unsigned) array of ``x``'s shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 codes for signed formats, uint64 for unsigned ones, shaped like ``x``.
+
+    Raises
+    ------
+    ValueError
+        On NaN, or an infinity under WRAP / WRAP_SM.
+    """
+    q, o = parse_fixed_rounding(rounding), parse_fixed_overflow(overflow)
+    x = np.asarray(x)
+    xc = _contig(x, _work_dtype(x.dtype))
+    dtype = np.dtype(np.int64 if fmt.signed else np.uint64)
+    tmp, res = _target(out, x.shape, dtype)
+    module().fixed_encode(
+        xc.reshape(-1),
+        tmp.reshape(-1),
+        fixed_params(fmt, sat_bits),
+        int(q),
+        int(o),
+        **_fixed_random(q, x.size, seed, random_bits, n, start),
+    )
+    return _finish(tmp, res)
+
+
+def fixed_quantize_cpp(
+    x: np.ndarray,
+    fmt: FixedFormat,
+    rounding: FixedRounding | str = FixedRounding.TRN,
+    overflow: FixedOverflow | str = FixedOverflow.WRAP,
+    sat_bits: int = 0,
+    seed: int | None = None,
+    random_bits: np.ndarray | None = None,
+    n: int = 32,
+    out: np.ndarray | None = None,
+    start: int = 0,
+) -> np.ndarray:
+    """``x`` rounded to the fixed-point ``fmt``, as values of ``x``'s dtype (as the reference).
+
+    The value of a code is the float64 nearest to it, then cast to ``x``'s dtype (float16 inputs
+    are rounded from float32 and the float64 values cast once to float16). NaN passes through;
+    an infinity under WRAP / WRAP_SM gives NaN. Parameters as :func:`fixed_encode_cpp`.
+    """
+    q, o = parse_fixed_rounding(rounding), parse_fixed_overflow(overflow)
+    x = np.asarray(x)
+    work = _work_dtype(x.dtype)
+    xc = _contig(x, work)
+    args = (fixed_params(fmt, sat_bits), int(q), int(o))
+    rnd = _fixed_random(q, x.size, seed, random_bits, n, start)
+    if work == x.dtype:
+        tmp, res = _target(out, x.shape, x.dtype)
+        module().fixed_quantize(xc.reshape(-1), tmp.reshape(-1), *args, **rnd)
+        return _finish(tmp, res)
+    vals = np.empty(x.shape, np.float64)  # one rounding from float64, as the reference
+    module().fixed_quantize(xc.reshape(-1), vals.reshape(-1), *args, **rnd)
+    if out is None:
+        return vals.astype(x.dtype)
+    out[...] = vals
+    return out
+
+
+def fixed_decode_cpp(codes: np.ndarray, fmt: FixedFormat, dtype: type = np.float64) -> np.ndarray:
+    """Values of int64/uint64 fixed-point codes: the float64 nearest to ``code * 2**-frac_bits``
+    (as ``fixed_decode_reference``), then cast to ``dtype`` (float32 or float64).
+
+    Codes are not range-checked here (the caller does).
+    """
+    c = np.asarray(codes)
+    if c.dtype.kind not in "iu":
+        raise TypeError(f"codes must be integers, got dtype {c.dtype}")
+    cc = _contig(c, np.dtype(np.int64 if fmt.signed else np.uint64))
+    vdt = np.dtype(dtype)
+    kdt = vdt if vdt in (np.float32, np.float64) else np.dtype(np.float64)
+    vals = np.empty(c.shape, kdt)
+    module().fixed_decode(cc.reshape(-1), vals.reshape(-1), fixed_params(fmt))
+    return vals if kdt == vdt else vals.astype(vdt)

@@ -94,8 +94,14 @@ def _flat(arr: np.ndarray) -> np.ndarray:
 
 
 def _check_backend(backend: str) -> str:
-    if backend not in ("auto", "numba", "reference"):
-        raise ValueError(f"fixed point supports backend 'auto', 'numba' or 'reference', not {backend!r}")
+    if backend not in ("auto", "numba", "cpp", "reference"):
+        raise ValueError(
+            f"fixed point supports backend 'auto', 'numba', 'cpp' or 'reference', not {backend!r}"
+        )
+    if backend == "cpp":
+        from ._dispatch import resolve_backend
+
+        resolve_backend(backend)  # RuntimeError with the reason when lowprec._C is not built
     return backend
 
 
@@ -136,7 +142,8 @@ def fixed_encode(
     out
         Optional output array (int64 or uint64, shape of ``x``).
     backend
-        ``"auto"`` / ``"numba"`` (compiled kernels) or ``"reference"`` (the exact NumPy twin).
+        ``"auto"`` / ``"numba"`` (compiled kernels), ``"cpp"`` (the C++ kernels of ``lowprec._C``)
+        or ``"reference"`` (the exact NumPy twin).
 
     Returns
     -------
@@ -171,6 +178,11 @@ def fixed_encode(
         elif rmode == 2:
             rb = rbits
         res = fixed_encode_reference(flat, f, q, o, sat_bits, rb, n).reshape(arr.shape)
+    elif backend == "cpp":
+        from ._cpp import fixed_encode_cpp
+
+        res = fixed_encode_cpp(flat, f, q, o, sat_bits, seed_ if rmode == 1 else None,
+                               rbits if rmode == 2 else None, n).reshape(arr.shape)  # fmt: skip
     else:
         from ._numba._fixed import encode_float_kernel
 
@@ -230,6 +242,11 @@ def fixed_quantize(
         codes = fixed_encode_reference(flat[~bad], f, q, o, sat_bits, rb, n)
         vals[~bad] = fixed_decode_reference(codes, f)
         res = vals.astype(arr.dtype).reshape(arr.shape)
+    elif backend == "cpp":
+        from ._cpp import fixed_quantize_cpp
+
+        res = fixed_quantize_cpp(arr, f, q, o, sat_bits, seed_ if rmode == 1 else None,
+                                 rbits if rmode == 2 else None, n)  # fmt: skip
     else:
         from ._numba._fixed import quantize_float_kernel
 
@@ -244,12 +261,15 @@ def fixed_quantize(
     return res[()] if scalar else res
 
 
-def fixed_decode(codes: object, fmt: FixedFormat, dtype: object = np.float64) -> np.ndarray:
+def fixed_decode(
+    codes: object, fmt: FixedFormat, dtype: object = np.float64, backend: str = "auto"
+) -> np.ndarray:
     """Values of integer codes (``code * 2**-frac_bits``) as ``dtype`` (default float64).
 
     Exact while codes have at most 53 significant bits and the value is a normal float64;
     otherwise the nearest float64. Raises ValueError for codes outside the format's range and
-    TypeError for non-integer input.
+    TypeError for non-integer input. ``backend``: ``"auto"`` / ``"numba"``, ``"cpp"`` or
+    ``"reference"``.
     """
     f = _as_fixed_format(fmt)
     c = np.asarray(codes)
@@ -259,6 +279,14 @@ def fixed_decode(codes: object, fmt: FixedFormat, dtype: object = np.float64) ->
         lo, hi = int(c.min()), int(c.max())
         if lo < f.min_code or hi > f.max_code:
             raise ValueError(f"codes outside [{f.min_code}, {f.max_code}] of {f}")
+    if _check_backend(backend) == "cpp":
+        from ._cpp import fixed_decode_cpp
+
+        return fixed_decode_cpp(c, f, dtype)
+    if backend == "reference":
+        from .reference._fixed import fixed_decode_reference
+
+        return fixed_decode_reference(c, f).astype(dtype, copy=False)
     from ._numba._fixed import decode_kernel
 
     flat = np.ascontiguousarray(c.reshape(-1))
@@ -312,7 +340,9 @@ def family_handler(
     (``nearest_even`` = RND_CONV, ``toward_negative`` = TRN, ...).
     """
     if what == "decode":
-        return fixed_decode(x, _as_fixed_format(fmt), **{k: v for k, v in kwargs.items() if k == "dtype"})
+        return fixed_decode(
+            x, _as_fixed_format(fmt), **{k: v for k, v in kwargs.items() if k in ("dtype", "backend")}
+        )
     allowed = {"overflow", "sat_bits", "seed", "random_bits", "n_random_bits", "out", "backend"}
     unknown = set(kwargs) - allowed
     if unknown:

@@ -1,0 +1,344 @@
+"""C++ fixed-point kernels (lowprec._C fixed_*) against the exact reference, bit for bit.
+
+Formats of at most 12 bits are exhaustive: every code, every midpoint and quarter point between
+neighbouring codes, their float neighbours (``nextafter`` up and down) and a margin beyond both
+ends of the range, as float64 and as float32, under every rounding mode x overflow mode (WRAP and
+WRAP_SM with N = 0, 1, 2 saturation bits) x signedness, with int_bits inside, above and below
+``bits``. 32- and 64-bit formats take random inputs over the whole float64 range. Stochastic
+modes use explicit random bits and the counter-based stream (same bits as every backend).
+
+``LOWPREC_REQUIRE_CPP=1`` turns "lowprec._C is not built" from a skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import lowprec
+from lowprec._cpp import available, fixed_decode_cpp, fixed_encode_cpp
+from lowprec._fixed_api import fixed_decode, fixed_encode, fixed_quantize
+from lowprec._fixed_modes import FixedOverflow, FixedRounding
+from lowprec._numba._fixed import encode_float_kernel
+from lowprec.formats._fixed import FixedFormat
+from lowprec.formats._int import IntFormat
+from lowprec.reference._fixed import fixed_decode_reference, fixed_encode_reference, fixed_round_code
+from lowprec.reference._random import random_bits_reference
+
+pytestmark = pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+
+SMALL = [
+    FixedFormat(1, 1), FixedFormat(1, 1, False), FixedFormat(1, -3), FixedFormat(2, 5, False),
+    FixedFormat(3, 2), FixedFormat(4, 4, False), FixedFormat(5, -2), FixedFormat(6, 9),
+    FixedFormat(7, 0, False), FixedFormat(8, 3), FixedFormat(8, 8, False), FixedFormat(10, -4, False),
+    FixedFormat(11, 20), FixedFormat(12, 5), FixedFormat(12, 12, False),
+]  # fmt: skip
+WIDE = [
+    FixedFormat(32, 7), FixedFormat(32, 40), FixedFormat(32, -5, False), FixedFormat(33, 12),
+    FixedFormat(63, -5), FixedFormat(40, 300), FixedFormat(64, 20), FixedFormat(64, 64),
+    FixedFormat(64, 64, False), FixedFormat(64, 0), FixedFormat(64, -8), FixedFormat(64, -1010),
+    FixedFormat(50, 1023, False),
+]  # fmt: skip
+DETERMINISTIC = [q for q in FixedRounding if not q.is_stochastic]
+STOCHASTIC = [FixedRounding.STOCHASTIC, FixedRounding.STOCHASTIC_EQUAL]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cpp() -> None:
+    """Skip (or fail under LOWPREC_REQUIRE_CPP=1) when lowprec._C is not built."""
+    ok, reason = available()
+    if not ok:
+        if os.environ.get("LOWPREC_REQUIRE_CPP") == "1":
+            pytest.fail(f"LOWPREC_REQUIRE_CPP=1 but {reason}")
+        pytest.skip(reason)
+
+
+def overflow_cases(fmt: FixedFormat) -> list[tuple[FixedOverflow, int]]:
+    """Every overflow mode the format allows, WRAP / WRAP_SM with 0, 1 and 2 saturation bits."""
+    out = []
+    for o in FixedOverflow:
+        if o == FixedOverflow.WRAP_SM and not fmt.signed:
+            continue
+        for n in (0, 1, 2) if o in (FixedOverflow.WRAP, FixedOverflow.WRAP_SM) else (0,):
+            if n <= fmt.bits:
+                out.append((o, n))
+    return out
+
+
+def sweep(fmt: FixedFormat, dtype: type) -> np.ndarray:
+    """Codes, midpoints and quarter points (and a margin beyond the range), their neighbours, as dtype."""
+    k = np.arange(4 * fmt.min_code - 24, 4 * fmt.max_code + 25)
+    base = np.ldexp(k.astype(np.float64), -(fmt.frac_bits + 2))
+    b = base.astype(dtype)
+    b = b[b.astype(np.float64) == base]  # the points dtype holds exactly
+    with np.errstate(over="ignore"):
+        up = np.nextafter(b, dtype(np.inf))
+        dn = np.nextafter(b, dtype(-np.inf))
+    fi = np.finfo(dtype)
+    extra = np.array(
+        [0.0, -0.0, fi.smallest_subnormal, -fi.smallest_subnormal, fi.tiny, fi.max, -fi.max], dtype
+    )
+    return np.concatenate([b, up, dn, extra])
+
+
+def wide_inputs(fmt: FixedFormat, rng: np.random.Generator, size: int = 3000) -> np.ndarray:
+    """Random float64 inputs around the range of a wide format, anywhere in float64, and edges."""
+    lsb, top = -fmt.frac_bits, fmt.int_bits
+    x = np.concatenate([
+        rng.standard_normal(size) * 2.0 ** min(top, 1000),
+        np.ldexp(rng.integers(-(2**53), 2**53, size).astype(np.float64), rng.integers(lsb - 60, top + 2, size)),
+        rng.standard_normal(size // 4) * 2.0 ** rng.integers(-1074, 1020, size // 4),
+        # exact codes, halves and quarters near the ends and around zero
+        np.ldexp(np.arange(-40, 41, dtype=np.float64), lsb - 2),
+        [2.0 ** (top - 1), -(2.0 ** (top - 1)), 2.0**top, -(2.0**top), 2.0**63, -(2.0**63), 2.0**64, -(2.0**64)],
+        [0.0, -0.0, 5e-324, -5e-324, 1.7e308, -1.7e308],
+    ])  # fmt: skip
+    return x[np.isfinite(x)]
+
+
+def reference_codes(x, fmt, q, o, n, rb=None, nb=0):
+    return fixed_encode_reference(x.astype(np.float64), fmt, q, o, n, rb, nb)
+
+
+# ---- exhaustive, small formats ------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("fmt", SMALL, ids=str)
+def test_encode_exhaustive_deterministic(fmt, dtype):
+    x = sweep(fmt, dtype)
+    for q in DETERMINISTIC:
+        for o, n in overflow_cases(fmt):
+            got = fixed_encode_cpp(x, fmt, q, o, n)
+            want = reference_codes(x, fmt, q, o, n)
+            assert got.dtype == want.dtype
+            assert np.array_equal(got, want), (q.name, o.name, n, x[got != want][:5])
+
+
+@pytest.mark.parametrize("nb", [1, 3, 12, 62])
+@pytest.mark.parametrize("fmt", SMALL, ids=str)
+def test_encode_exhaustive_stochastic(fmt, nb):
+    x = sweep(fmt, np.float64)
+    rng = np.random.default_rng(fmt.bits * 100 + nb)
+    rb = rng.integers(0, 1 << nb, x.size, dtype=np.uint64)
+    rb[:4] = [0, (1 << nb) - 1, 1 << (nb - 1), (1 << (nb - 1)) - (nb > 1)]  # the edges of the range
+    for q in STOCHASTIC:
+        for o, n in overflow_cases(fmt):
+            got = fixed_encode_cpp(x, fmt, q, o, n, random_bits=rb, n=nb)
+            want = reference_codes(x, fmt, q, o, n, rb, nb)
+            assert np.array_equal(got, want), (q.name, o.name, n, x[got != want][:5])
+            # the counter-based stream of a seed: the same bits as reference._random
+            got = fixed_encode_cpp(x, fmt, q, o, n, seed=nb + 7, n=nb)
+            want = reference_codes(x, fmt, q, o, n, random_bits_reference(nb + 7, x.size, nb), nb)
+            assert np.array_equal(got, want), (q.name, o.name, n, "seed")
+
+
+@pytest.mark.parametrize("fmt", [FixedFormat(3, 2), FixedFormat(5, -2), FixedFormat(6, 9), FixedFormat(4, 4, False)],
+                         ids=str)  # fmt: skip
+def test_encode_matches_scalar_definition(fmt):
+    """Against the Fraction definition itself (fixed_round_code), not only its vectorised twin."""
+    x = sweep(fmt, np.float64)[::3]
+    rb = np.random.default_rng(fmt.bits).integers(0, 8, x.size, dtype=np.uint64)
+    for q in FixedRounding:
+        for o, n in overflow_cases(fmt):
+            got = fixed_encode_cpp(x, fmt, q, o, n, random_bits=rb, n=3)
+            want = [fixed_round_code(float(v), fmt, q, o, n, int(r), 3) for v, r in zip(x, rb)]
+            assert got.tolist() == want, (q.name, o.name, n)
+
+
+@pytest.mark.parametrize("fmt", SMALL, ids=str)
+def test_encode_matches_numba(fmt):
+    x = sweep(fmt, np.float64)
+    for q in DETERMINISTIC:
+        for o, n in overflow_cases(fmt):
+            want = np.empty(x.size, np.uint64)
+            encode_float_kernel(x, want, fmt.bits, fmt.frac_bits, fmt.signed, int(q), int(o), n,
+                                np.uint64(0), 0, np.zeros(1, np.uint64), 32)  # fmt: skip
+            got = fixed_encode_cpp(x, fmt, q, o, n)
+            assert np.array_equal(got.view(np.uint64), want), (q.name, o.name, n)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16], ids=["f64", "f32", "f16"])
+@pytest.mark.parametrize("fmt", SMALL, ids=str)
+def test_quantize_and_decode_exhaustive(fmt, dtype):
+    x = np.concatenate([sweep(fmt, np.float32), [np.nan, -np.nan, np.inf, -np.inf]]).astype(dtype)
+    codes = fixed_encode_reference(np.arange(fmt.min_code, fmt.max_code + 1) * 2.0**-fmt.frac_bits, fmt)
+    for vdt in (np.float64, np.float32):
+        want = fixed_decode_reference(codes, fmt).astype(vdt)
+        got = fixed_decode_cpp(codes, fmt, vdt)
+        assert got.dtype == vdt and np.array_equal(got.view(_uint(vdt)), want.view(_uint(vdt)))
+    for q in (FixedRounding.TRN, FixedRounding.RND_CONV, FixedRounding.TO_ODD, FixedRounding.STOCHASTIC):
+        for o in (FixedOverflow.WRAP, FixedOverflow.SAT, FixedOverflow.SAT_ZERO):
+            got = fixed_quantize(x, fmt, q, o, seed=5, backend="cpp")
+            want = fixed_quantize(x, fmt, q, o, seed=5, backend="reference")
+            _assert_same_values(got, want)
+
+
+def _uint(dtype):
+    return {2: np.uint16, 4: np.uint32, 8: np.uint64}[np.dtype(dtype).itemsize]
+
+
+def _assert_same_values(got, want):
+    """Values equal bit for bit (so -0 counts), NaNs by class."""
+    assert got.dtype == want.dtype and got.shape == want.shape
+    g, w = np.asarray(got).ravel(), np.asarray(want).ravel()
+    nan = np.isnan(w)
+    assert np.array_equal(np.isnan(g), nan)
+    assert np.array_equal(g[~nan].view(_uint(g.dtype)), w[~nan].view(_uint(w.dtype)))
+
+
+# ---- random, wide formats -------------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", WIDE, ids=str)
+def test_encode_wide_random(fmt):
+    rng = np.random.default_rng(fmt.bits + fmt.int_bits + 2000)
+    x = wide_inputs(fmt, rng)
+    x32 = x.astype(np.float32)
+    x32 = x32[np.isfinite(x32)]
+    rb = rng.integers(0, 1 << 40, x.size, dtype=np.uint64)
+    for q in FixedRounding:
+        for o, n in overflow_cases(fmt) + ([(FixedOverflow.WRAP, fmt.bits)] if fmt.bits > 2 else []):
+            kw = {"random_bits": rb, "n": 40} if q.is_stochastic else {}
+            got = fixed_encode_cpp(x, fmt, q, o, n, **kw)
+            want = reference_codes(x, fmt, q, o, n, rb, 40)
+            assert np.array_equal(got, want), (q.name, o.name, n, x[got != want][:5])
+            if not q.is_stochastic:
+                got = fixed_encode_cpp(x32, fmt, q, o, n)
+                want = reference_codes(x32, fmt, q, o, n)
+                assert np.array_equal(got, want), (q.name, o.name, n, "float32")
+
+
+@pytest.mark.parametrize("fmt", WIDE, ids=str)
+def test_decode_wide_random(fmt):
+    """Codes with more than 53 significant bits, and values in float64's subnormal range, round once."""
+    rng = np.random.default_rng(fmt.bits + 11)
+    dt = np.int64 if fmt.signed else np.uint64
+    hi = min(fmt.max_code, 2**63 - 1)
+    codes = rng.integers(max(fmt.min_code, -(2**63)), hi, 4000, dtype=dt, endpoint=True)
+    codes[:4] = [fmt.min_code, fmt.max_code, 0, 1] if fmt.signed else [0, fmt.max_code, 1, 2]
+    if fmt.bits > 54:  # ties at 53 significant bits: 2**54 + 2 and 2**54 + 6
+        codes[4:6] = [2**54 + 2, 2**54 + 6]
+    for vdt in (np.float64, np.float32):
+        got = fixed_decode(codes, fmt, vdt, backend="cpp")
+        want = fixed_decode_reference(codes, fmt).astype(vdt)
+        assert np.array_equal(got.view(_uint(vdt)), want.view(_uint(vdt)))
+    sub = FixedFormat(64, -1010)  # LSB 2**-1074: every value below 2**-1010, most of them subnormal
+    c = rng.integers(-(2**63), 2**63 - 1, 4000, dtype=np.int64)
+    _assert_same_values(fixed_decode(c, sub, backend="cpp"), fixed_decode_reference(c, sub))
+
+
+@pytest.mark.parametrize(
+    "fmt", [FixedFormat(32, 7), FixedFormat(64, 20), FixedFormat(64, 64, False)], ids=str
+)
+def test_quantize_wide(fmt):
+    rng = np.random.default_rng(21)
+    x = wide_inputs(fmt, rng, 1000)
+    for dtype in (np.float64, np.float32):
+        xd = x.astype(dtype)
+        for q in (FixedRounding.RND_CONV, FixedRounding.STOCHASTIC_EQUAL):
+            for o in (FixedOverflow.SAT, FixedOverflow.WRAP):
+                got = fixed_quantize(xd, fmt, q, o, seed=3, backend="cpp")
+                _assert_same_values(got, fixed_quantize(xd, fmt, q, o, seed=3, backend="reference"))
+
+
+# ---- the frontends, specials and layouts ------------------------------------------------------------------
+def test_lowprec_entry_points_dispatch_cpp():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((7, 9)) * 20
+    for fmt in (FixedFormat(8, 4), IntFormat(8), IntFormat(4, signed=False)):
+        for rnd in ("nearest_even", "RND", "stochastic"):
+            kw = {"seed": 9} if rnd == "stochastic" else {}
+            e_cpp = lowprec.encode(x, fmt, rnd, overflow="SAT", backend="cpp", **kw)
+            e_ref = lowprec.encode(x, fmt, rnd, overflow="SAT", backend="reference", **kw)
+            assert e_cpp.dtype == e_ref.dtype and np.array_equal(e_cpp, e_ref)
+            q_cpp = lowprec.quantize(x, fmt, rnd, overflow="SAT", backend="cpp", **kw)
+            _assert_same_values(
+                q_cpp, lowprec.quantize(x, fmt, rnd, overflow="SAT", backend="reference", **kw)
+            )
+        d_cpp = lowprec.decode(e_cpp, fmt, backend="cpp")
+        _assert_same_values(d_cpp, lowprec.decode(e_cpp, fmt, backend="reference"))
+        _assert_same_values(d_cpp, lowprec.decode(e_cpp, fmt))
+
+
+def test_specials_empty_scalars_and_layouts():
+    fmt = FixedFormat(10, 3)
+    with pytest.raises(ValueError, match="NaN"):
+        fixed_encode(np.array([1.0, np.nan]), fmt, backend="cpp")
+    with pytest.raises(ValueError, match="NaN"):
+        fixed_encode_cpp(np.array([1.0, np.nan]), fmt)  # the kernel checks too
+    with pytest.raises(ValueError, match="infinity"):
+        fixed_encode(np.array([np.inf]), fmt, "TRN", "WRAP", backend="cpp")
+    with pytest.raises(ValueError, match="infinity"):
+        fixed_encode_cpp(np.array([-np.inf]), fmt, "TRN", "WRAP_SM")
+    inf = np.array([np.inf, -np.inf, 1e308, -1e308])
+    for o in ("SAT", "SAT_SYM", "SAT_ZERO"):
+        assert np.array_equal(
+            fixed_encode(inf, fmt, "RND", o, backend="cpp"), reference_codes(inf, fmt, "RND", o, 0)
+        )
+    sp = np.array([np.nan, np.inf, -np.inf, 1.3], np.float32)
+    q = fixed_quantize(sp, fmt, "RND", "WRAP", backend="cpp")
+    _assert_same_values(q, fixed_quantize(sp, fmt, "RND", "WRAP", backend="reference"))
+    assert np.isnan(q[:3]).all()
+    # empty, 0-d and Python scalars
+    assert fixed_encode(np.zeros((0, 3)), fmt, backend="cpp").shape == (0, 3)
+    assert fixed_quantize(np.zeros(0, np.float32), fmt, backend="cpp").dtype == np.float32
+    s = fixed_encode(1.3, fmt, "RND", backend="cpp")
+    assert np.ndim(s) == 0 and int(s) == fixed_round_code(1.3, fmt, "RND")
+    z = fixed_quantize(np.array(-1.3), fmt, "RND", backend="cpp")
+    assert z.shape == () and float(z) == float(fmt.value(fixed_round_code(-1.3, fmt, "RND")))
+    assert fixed_decode(np.int64(-10), fmt, backend="cpp") == float(fmt.value(-10))
+    # non-contiguous inputs, strides and transposes: element order is the logical C order
+    x = np.random.default_rng(2).standard_normal((6, 10)) * 30
+    for v in (x[:, ::3], x.T, x[::-2]):
+        for rnd, kw in (("RND_CONV", {}), ("STOCHASTIC", {"seed": 4})):
+            got = fixed_encode(v, fmt, rnd, "SAT", backend="cpp", **kw)
+            want = fixed_encode(v, fmt, rnd, "SAT", backend="reference", **kw)
+            assert got.shape == v.shape and np.array_equal(got, want)
+            _assert_same_values(fixed_quantize(v, fmt, rnd, "SAT", backend="cpp", **kw),
+                                fixed_quantize(v, fmt, rnd, "SAT", backend="reference", **kw))  # fmt: skip
+    out = np.empty((6, 10), np.int64)
+    assert fixed_encode(x, fmt, "RND", "SAT", out=out, backend="cpp") is out
+    assert np.array_equal(out, fixed_encode(x, fmt, "RND", "SAT", backend="reference"))
+    outf = np.empty((10, 6))[::1].T  # a non-contiguous out
+    fixed_quantize(x, fmt, "RND", "SAT", out=outf, backend="cpp")
+    _assert_same_values(outf, fixed_quantize(x, fmt, "RND", "SAT", backend="reference"))
+    assert x.flags.writeable  # never modified (checked by value below)
+    y = x.copy()
+    fixed_quantize(x, fmt, "TRN", backend="cpp")
+    assert np.array_equal(x, y)
+
+
+def test_explicit_random_bits_dtypes_and_checks():
+    fmt = FixedFormat(8, 2)
+    x = np.random.default_rng(3).standard_normal(1000)
+    rb = np.random.default_rng(4).integers(0, 1 << 20, 1000)
+    want = reference_codes(x, fmt, "STOCHASTIC", "SAT", 0, rb, 20)
+    for dt in (np.uint32, np.uint64, np.int64):
+        got = fixed_encode_cpp(x, fmt, "STOCHASTIC", "SAT", random_bits=rb.astype(dt), n=20)
+        assert np.array_equal(got, want)
+    assert np.array_equal(fixed_encode(x, fmt, "STOCHASTIC", "SAT", random_bits=rb, n_random_bits=20,
+                                       backend="cpp"), want)  # fmt: skip
+    with pytest.raises(ValueError):
+        fixed_encode_cpp(x, fmt, "STOCHASTIC", "SAT", random_bits=rb[:10], n=20)
+    with pytest.raises(ValueError):
+        fixed_encode_cpp(x, fmt, "STOCHASTIC", "SAT", seed=1, n=63)
+    with pytest.raises(ValueError):
+        fixed_encode_cpp(x, fmt, "STOCHASTIC", "SAT")  # neither seed nor bits
+    with pytest.raises(ValueError):
+        fixed_encode(x, fmt, backend="cuda")
+
+
+def test_kernel_argument_checks():
+    from lowprec._cpp import module
+
+    m = module()
+    x = np.zeros(3)
+    out = np.empty(3, np.int64)
+    for params, q, o in (((65, 0, True, 0), 0, 0), ((8, 0, True, 9), 0, 0), ((8, 0, True, 1), 0, 1),
+                         ((8, 0, False, 0), 0, 4), ((8, 0, True, 0), 11, 0), ((8, 0, True, 0), 0, 5),
+                         ((8, 2000, True, 0), 0, 0)):  # fmt: skip
+        with pytest.raises(ValueError):
+            m.fixed_encode(x, out, params, q, o)
+    with pytest.raises(ValueError):
+        m.fixed_encode(x, np.empty(3, np.float64), (8, 0, True, 0), 0, 0)
+    with pytest.raises(ValueError):
+        m.fixed_encode(x, np.empty(4, np.int64), (8, 0, True, 0), 0, 0)
