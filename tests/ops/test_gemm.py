@@ -41,7 +41,7 @@ def model(a: np.ndarray, b: np.ndarray, prof: GemmProfile, c: np.ndarray | None 
     bq = quantize(b, fb)
     m, k = aq.shape
     n = bq.shape[1]
-    c0 = np.zeros((m, n)) if c is None else quantize(np.broadcast_to(c, (m, n)).copy(), facc)
+    c0 = np.zeros((m, n)) if c is None else quantize(np.broadcast_to(c, (m, n)).copy(), fout)
     bmode = parse_rounding(prof.block_rounding)
     out = np.empty((m, n))
     for i in range(m):

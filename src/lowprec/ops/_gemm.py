@@ -288,8 +288,9 @@ def matmul(a: object, b: object, profile: GemmProfile | str = "ieee_fp32_sequent
     profile
         A :class:`GemmProfile` or a preset name (:meth:`GemmProfile.presets`).
     c
-        Optional addend ``C0`` broadcastable to ``(M, N)``, rounded to the accumulator format; it is
-        the carry-in of the first block of the first K slice.
+        Optional addend ``C0`` broadcastable to ``(M, N)``, rounded (nearest even) to the output
+        format, the format of a GPU GEMM's C/D matrices; it is the carry-in of the first block of the
+        first K slice (so a block FMA aligns and truncates it like a product).
 
     Returns
     -------
@@ -324,7 +325,7 @@ def matmul(a: object, b: object, profile: GemmProfile | str = "ieee_fp32_sequent
         c0 = np.zeros((m, n))
     else:
         c_ = np.asarray(c, dtype=np.float64)
-        c0 = np.ascontiguousarray(quantize(np.ascontiguousarray(np.broadcast_to(c_, (m, n))), facc))
+        c0 = np.ascontiguousarray(quantize(np.ascontiguousarray(np.broadcast_to(c_, (m, n))), fout))
     ns = prof.split_k
     bounds = split_bounds(k, ns)
     if prof.reduce_order == "permutation":

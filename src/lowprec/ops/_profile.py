@@ -9,7 +9,7 @@ from ..formats._float import FloatFormat
 from ..formats._registry import get_format
 from ..rounding import parse_rounding
 
-__all__ = ["GemmProfile"]
+__all__ = ["FP22", "GemmProfile"]
 
 ReduceOrder = Literal["sequential", "tree", "permutation"]
 
@@ -67,7 +67,7 @@ class GemmProfile:
     b_format: str | None = None
     block_size: int = 1
     extra_align_bits: int | None = None
-    acc_format: str = "float32"
+    acc_format: str | FloatFormat = "float32"
     block_rounding: str = "nearest_even"
     acc_subnormals: bool = True
     fused: bool = True
@@ -144,8 +144,11 @@ class GemmProfile:
         ``a100_tf32``                tf32 in, blocks of 4, 1 extra bit, RZ (Khattak & Mikaitis).
         ``h100_bf16``                bf16 in, blocks of 16, 2 extra bits, RZ (Khattak & Mikaitis).
         ``h100_fp8``                 e4m3 in, blocks of 32, 14 significant bits kept on alignment
-                                     (neab = -10), RZ (Khattak & Mikaitis; DeepSeek-V3 report,
-                                     arXiv 2412.19437, §3.3.2: "around 14 bits").
+                                     (fp32 precision + neab with neab = -10) and an accumulator of
+                                     14 significant bits, ``FP22`` = e8m13 (``extra_align_bits=0``
+                                     relative to it), every block result truncated (RZ) to it
+                                     (Khattak & Mikaitis; DeepSeek-V3 report, arXiv 2412.19437,
+                                     §3.3.2 "around 14 bits" and §3.5.2; SageAttention2's FP22).
         ``h100_fp8_promote128``      ``h100_fp8`` with promotion to fp32 every 128 elements of K
                                      (DeepSeek-V3 §3.3.2, N_C = 128).
         ``b200_bf16``                bf16 in, blocks of 32, 2 extra bits, RZ (Khattak & Mikaitis).
@@ -167,6 +170,11 @@ class GemmProfile:
         return tuple(_PRESETS)
 
 
+#: The H100 FP8 tensor-core accumulator: fp32's exponent range with 13 fraction bits (14 significant),
+#: block results truncated to it (DeepSeek-V3 §3.5.2; SageAttention2's "FP22"; Khattak & Mikaitis).
+FP22 = FloatFormat(8, 13, name="fp22")
+
+
 def _nv(name: str, fmt: str, block: int, neab: int, **kw: object) -> GemmProfile:
     return GemmProfile(name=name, a_format=fmt, block_size=block, extra_align_bits=neab,
                        block_rounding="toward_zero", **kw)  # type: ignore[arg-type]  # fmt: skip
@@ -178,8 +186,10 @@ _PRESETS: dict[str, GemmProfile] = {
     "a100_bf16": _nv("a100_bf16", "bfloat16", 8, 1),
     "a100_tf32": _nv("a100_tf32", "tf32", 4, 1),
     "h100_bf16": _nv("h100_bf16", "bfloat16", 16, 2),
-    "h100_fp8": _nv("h100_fp8", "float8_e4m3fn", 32, -10),
-    "h100_fp8_promote128": _nv("h100_fp8_promote128", "float8_e4m3fn", 32, -10, promote_interval=128),
+    "h100_fp8": _nv("h100_fp8", "float8_e4m3fn", 32, 0, acc_format=FP22),
+    "h100_fp8_promote128": _nv(
+        "h100_fp8_promote128", "float8_e4m3fn", 32, 0, acc_format=FP22, promote_interval=128
+    ),
     "b200_bf16": _nv("b200_bf16", "bfloat16", 32, 2),
     "exact": GemmProfile(name="exact", exact=True),
 }

@@ -134,7 +134,7 @@ def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = No
            profile: GemmProfile | str = "ieee_fp32_sequential") -> torch.Tensor:  # fmt: skip
     """Emulated ``x @ weight.T + bias`` as :func:`torch.nn.functional.linear` (any leading dims).
 
-    ``bias`` enters the GEMM as its addend ``C0`` (rounded to the accumulator format, the carry-in of
+    ``bias`` enters the GEMM as its addend ``C0`` (rounded to the output format, the carry-in of
     the first block), as in a GEMM that loads the bias into its accumulator.
     """
     lead = x.shape[:-1]
