@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "lowprec/core.h"
+#include "lowprec/fixed.h"
 
 namespace lowprec::cuda {
 
@@ -28,6 +29,24 @@ int launch_decode(const void* codes, int code_bytes, void* out, int out_bytes, i
 
 //: count random integers in [0, 2**n) (uint64) of stream seed from flat index start.
 int launch_random_bits(uint64_t seed, uint64_t start, int64_t count, int n, uint64_t* out, void* stream);
+
+// ---- fixed point (csrc/cuda/fixed_kernels.cu, csrc/include/lowprec/fixed.h) ------------------------
+//: Codes (sign-extended int64 / uint64) of float32 (x_bytes 4) / float64 (8) values. Stochastic modes
+//: use rbits (uint32/uint64 by rbits_bytes) when non-null, else stream `seed` from flat index `start`
+//: (n bits, 1..62). NaN, and an infinity under WRAP / WRAP_SM, set *error_flag (a device uint32,
+//: when non-null) to 1 and leave code 0.
+int launch_fixed_encode(const void* x, int x_bytes, uint64_t* out, int64_t count, const FixedParams& fp, int q,
+                        int o, uint64_t seed, uint64_t start, const void* rbits, int rbits_bytes, int n,
+                        uint32_t* error_flag, void* stream);
+
+//: Rounded values as float32 (out_bytes 4) / float64 (8); NaN passes, a wrapped infinity gives NaN.
+int launch_fixed_quantize(const void* x, int x_bytes, void* out, int out_bytes, int64_t count,
+                          const FixedParams& fp, int q, int o, uint64_t seed, uint64_t start, const void* rbits,
+                          int rbits_bytes, int n, void* stream);
+
+//: Values (float32 / float64, nearest to the exact value) of sign-extended int64 / uint64 codes.
+int launch_fixed_decode(const uint64_t* codes, void* out, int out_bytes, int64_t count, const FixedParams& fp,
+                        void* stream);
 
 //: Number of visible CUDA devices (0 when none or no driver); *err receives the cudaError_t.
 int device_count(int* err);

@@ -72,6 +72,42 @@ void random_bits(uint64_t seed, uint64_t start, int64_t count, int n, uintptr_t 
         "lowprec random_bits kernel");
 }
 
+void fixed_encode(uintptr_t x, int x_bytes, uintptr_t out, int64_t count, const nb::tuple& fixed, int rounding,
+                  int overflow, uint64_t seed, uint64_t start, int n, uintptr_t stream, uintptr_t random_bits,
+                  int random_bits_bytes, uintptr_t error_flag) {
+  const lowprec::FixedParams fp = lowprec::bindings::fixed_from_tuple(fixed);
+  lowprec::bindings::check_fixed(fp, rounding, overflow, n);
+  check_bytes(x_bytes, false, "x_bytes");
+  if (random_bits) check_bytes(random_bits_bytes, false, "random_bits_bytes");
+  check(lowprec::cuda::launch_fixed_encode(ptr(x), x_bytes, static_cast<uint64_t*>(ptr(out)), count, fp, rounding,
+                                           overflow, seed, start, ptr(random_bits), random_bits_bytes, n,
+                                           static_cast<uint32_t*>(ptr(error_flag)), ptr(stream)),
+        "lowprec fixed_encode kernel");
+}
+
+void fixed_quantize(uintptr_t x, int x_bytes, uintptr_t out, int out_bytes, int64_t count, const nb::tuple& fixed,
+                    int rounding, int overflow, uint64_t seed, uint64_t start, int n, uintptr_t stream,
+                    uintptr_t random_bits, int random_bits_bytes) {
+  const lowprec::FixedParams fp = lowprec::bindings::fixed_from_tuple(fixed);
+  lowprec::bindings::check_fixed(fp, rounding, overflow, n);
+  check_bytes(x_bytes, false, "x_bytes");
+  check_bytes(out_bytes, false, "out_bytes");
+  if (random_bits) check_bytes(random_bits_bytes, false, "random_bits_bytes");
+  check(lowprec::cuda::launch_fixed_quantize(ptr(x), x_bytes, ptr(out), out_bytes, count, fp, rounding, overflow,
+                                             seed, start, ptr(random_bits), random_bits_bytes, n, ptr(stream)),
+        "lowprec fixed_quantize kernel");
+}
+
+void fixed_decode(uintptr_t codes, uintptr_t out, int out_bytes, int64_t count, const nb::tuple& fixed,
+                  uintptr_t stream) {
+  const lowprec::FixedParams fp = lowprec::bindings::fixed_from_tuple(fixed);
+  lowprec::bindings::check_fixed(fp, lowprec::kTrn, lowprec::kSat, 0);
+  check_bytes(out_bytes, false, "out_bytes");
+  check(lowprec::cuda::launch_fixed_decode(static_cast<const uint64_t*>(ptr(codes)), ptr(out), out_bytes, count,
+                                           fp, ptr(stream)),
+        "lowprec fixed_decode kernel");
+}
+
 nb::tuple device_count() {
   int err = 0;
   const int n = lowprec::cuda::device_count(&err);
@@ -94,5 +130,16 @@ NB_MODULE(_C_cuda, m) {
         "stream"_a = 0, "Values of ``count`` codes at ``codes`` as float32/float64 at ``out``.");
   m.def("random_bits", &random_bits, "seed"_a, "start"_a, "count"_a, "n"_a, "out"_a, "stream"_a = 0,
         "``count`` uint64 random integers in [0, 2**n) of stream ``seed`` written at ``out``.");
+  m.def("fixed_encode", &fixed_encode, "x"_a, "x_bytes"_a, "out"_a, "count"_a, "fixed"_a, "rounding"_a,
+        "overflow"_a, "seed"_a = 0, "start"_a = 0, "n"_a = 0, "stream"_a = 0, "random_bits"_a = 0,
+        "random_bits_bytes"_a = 0, "error_flag"_a = 0,
+        "Fixed-point codes (int64 sign-extended / uint64 at ``out``) of ``count`` float32/float64 values.\n\n"
+        "``fixed`` is (bits, frac_bits, signed, sat_bits). ``error_flag``: optional device address of a\n"
+        "uint32 set to 1 on NaN or an infinity under WRAP / WRAP_SM.");
+  m.def("fixed_quantize", &fixed_quantize, "x"_a, "x_bytes"_a, "out"_a, "out_bytes"_a, "count"_a, "fixed"_a,
+        "rounding"_a, "overflow"_a, "seed"_a = 0, "start"_a = 0, "n"_a = 0, "stream"_a = 0, "random_bits"_a = 0,
+        "random_bits_bytes"_a = 0, "Values of ``count`` floats rounded to the fixed-point format.");
+  m.def("fixed_decode", &fixed_decode, "codes"_a, "out"_a, "out_bytes"_a, "count"_a, "fixed"_a, "stream"_a = 0,
+        "Values of ``count`` int64/uint64 fixed-point codes as float32/float64 at ``out``.");
   m.def("device_count", &device_count, "(number of CUDA devices, error message or '').");
 }
