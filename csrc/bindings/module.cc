@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "../cpu/block_kernels.h"
 #include "../cpu/fixed_kernels.h"
 #include "../cpu/kernels.h"
 #include "params.h"
@@ -177,6 +178,56 @@ void fixed_decode(const InArray& codes, OutArray& out, const nb::tuple& fixed) {
                              static_cast<int64_t>(codes.size()), fp);
 }
 
+// ---- block-scaled formats (csrc/include/lowprec/block.h) -------------------------------------------
+//: geometry: (P, L1, Q, L2, R, b1, b2); block: (rule, elem_int, elem_bits, elem_mag_bits, g, div).
+void block_call(const InArray& x, std::optional<OutArray>& vals, std::optional<OutArray>& codes,
+                std::optional<OutArray>& scales, const nb::tuple& geometry, const nb::tuple& elem,
+                const nb::tuple& scale, const nb::tuple& block, int mode, uint64_t seed,
+                const std::optional<InArray>& random_bits, int n) {
+  const lowprec::BlockGeometry gm = lowprec::bindings::geometry_from_tuple(geometry);
+  const size_t count = static_cast<size_t>(gm.p * gm.l1 * gm.q * gm.l2 * gm.r);
+  if (x.size() != count) throw std::invalid_argument("x does not match the block geometry");
+  const lowprec::BlockParams bp = lowprec::bindings::block_from_tuples(elem, scale, block);
+  check_mode(mode, lowprec::kSaturate, n);
+  const int xb = float_bytes(x.dtype(), "x");
+  int vb = 0, cb = 0;
+  void* vptr = nullptr;
+  void* cptr = nullptr;
+  uint8_t* sptr = nullptr;
+  if (vals.has_value()) {
+    vb = float_bytes(vals->dtype(), "vals");
+    if (vals->size() != count) throw std::invalid_argument("vals must have as many elements as x");
+    vptr = vals->data();
+  } else {
+    if (!codes.has_value()) throw std::invalid_argument("give vals or codes");
+    if (!is_uint(codes->dtype()) || codes->dtype().bits > 16) throw std::invalid_argument("codes must be uint8/16");
+    if (codes->size() != count) throw std::invalid_argument("codes must have as many elements as x");
+    cb = codes->dtype().bits / 8;
+    cptr = codes->data();
+  }
+  if (scales.has_value()) {
+    if (!is_uint(scales->dtype()) || scales->dtype().bits != 8) throw std::invalid_argument("scales must be uint8");
+    if (scales->size() != static_cast<size_t>(gm.blocks())) throw std::invalid_argument("one scale per block");
+    sptr = static_cast<uint8_t*>(scales->data());
+  }
+  lowprec::cpu::RandomSource rs;
+  if (lowprec::is_stochastic(mode)) {
+    rs.seed = seed;
+    rs.n = n;
+    if (random_bits.has_value()) {
+      const auto dt = random_bits->dtype();
+      if (!(is_uint(dt) && (dt.bits == 32 || dt.bits == 64))) {
+        throw std::invalid_argument("random_bits must be a uint32 or uint64 array");
+      }
+      if (random_bits->size() != count) throw std::invalid_argument("random_bits must have one entry per element");
+      rs.bits = random_bits->data();
+      rs.bits_bytes = dt.bits / 8;
+    }
+  }
+  nb::gil_scoped_release release;
+  lowprec::cpu::block_run_all(x.data(), xb, gm, bp, mode, rs, vptr, vb, cptr, cb, sptr);
+}
+
 }  // namespace
 
 NB_MODULE(_C, m) {
@@ -209,5 +260,14 @@ NB_MODULE(_C, m) {
         "NaN passes through; an infinity under WRAP / WRAP_SM gives NaN.");
   m.def("fixed_decode", &fixed_decode, "codes"_a, "out"_a.noconvert(), "fixed"_a,
         "Values (float32/float64 ``out``, nearest to the exact value) of int64/uint64 fixed-point codes.");
+  m.def("block_run", &block_call, "x"_a, "vals"_a.noconvert() = nb::none(), "codes"_a.noconvert() = nb::none(),
+        "scales"_a.noconvert() = nb::none(), "geometry"_a, "elem"_a, "scale"_a, "block"_a, "mode"_a,
+        "seed"_a = 0, "random_bits"_a = nb::none(), "n"_a = 0,
+        "Block-scaled format pass over float32/float64 ``x`` (flat, C order).\n\n"
+        "``geometry`` is (P, L1, Q, L2, R, b1, b2) (lowprec.formats._block.block_geometry), ``elem`` /\n"
+        "``scale`` the FloatParams of the element and scale formats, ``block`` is (rule, elem_int,\n"
+        "elem_bits, elem_mag_bits, tensor scale g, max_elem * g). Writes dequantized values into\n"
+        "``vals`` (float32/float64) or element codes into ``codes`` (uint8/uint16), and scale codes\n"
+        "into ``scales`` (uint8, one per block). Stochastic modes: ``random_bits`` or stream ``seed``.");
   m.attr("ENCODE_ERROR") = lowprec::kEncodeError;
 }

@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "lowprec/block.h"
 #include "lowprec/core.h"
 #include "lowprec/fixed.h"
 
@@ -64,6 +65,51 @@ inline void check_fixed(const FixedParams& p, int q, int o, int n) {
   if (fixed_is_stochastic(q) && (n < 1 || n > 62)) {
     throw std::invalid_argument("stochastic rounding needs 1 <= n <= 62 random bits");
   }
+}
+
+//: Read a block geometry (P, L1, Q, L2, R, b1, b2) (lowprec.formats._block.block_geometry).
+inline BlockGeometry geometry_from_tuple(const nb::tuple& t) {
+  if (t.size() != 7) throw std::invalid_argument("geometry must be (P, L1, Q, L2, R, b1, b2)");
+  BlockGeometry gm;
+  gm.p = nb::cast<int64_t>(t[0]);
+  gm.l1 = nb::cast<int64_t>(t[1]);
+  gm.q = nb::cast<int64_t>(t[2]);
+  gm.l2 = nb::cast<int64_t>(t[3]);
+  gm.r = nb::cast<int64_t>(t[4]);
+  gm.b1 = nb::cast<int64_t>(t[5]);
+  gm.b2 = nb::cast<int64_t>(t[6]);
+  if (gm.p < 0 || gm.l1 < 0 || gm.q < 0 || gm.l2 < 0 || gm.r < 0 || gm.b1 < 1 || gm.b2 < 1) {
+    throw std::invalid_argument("bad block geometry");
+  }
+  return gm;
+}
+
+//: Read a block format: element and scale FloatParams, and (rule, elem_int, elem_bits, elem_mag_bits,
+//: tensor scale g, max_elem * g).
+inline BlockParams block_from_tuples(const nb::tuple& elem, const nb::tuple& scale, const nb::tuple& block) {
+  if (block.size() != 6) throw std::invalid_argument("block must be (rule, elem_int, elem_bits, mag_bits, g, div)");
+  BlockParams bp;
+  bp.elem = params_from_tuple(elem);
+  bp.scale = params_from_tuple(scale);
+  bp.rule = nb::cast<int32_t>(block[0]);
+  bp.elem_int = nb::cast<bool>(block[1]) ? 1 : 0;
+  bp.elem_bits = nb::cast<int32_t>(block[2]);
+  bp.elem_mag_bits = nb::cast<int32_t>(block[3]);
+  bp.g = nb::cast<double>(block[4]);
+  bp.div = nb::cast<double>(block[5]);
+  if (bp.rule < kRuleFloor || bp.rule > kRuleAmax) throw std::invalid_argument("unknown scale rule");
+  if (bp.elem_bits < 1 || bp.elem_bits > 16 || bp.elem_mag_bits < 1 || bp.elem_mag_bits > bp.elem_bits) {
+    throw std::invalid_argument("element codes have 1..16 bits");
+  }
+  if (bp.elem.mbits > 20 || bp.scale.mbits > 15) throw std::invalid_argument("too many mantissa bits");
+  if (bp.rule != kRuleAmax && bp.scale.mbits != 0) {
+    throw std::invalid_argument("power-of-two scale rules need a scale format without mantissa bits");
+  }
+  if (bp.scale.sign_mask > 0xFF || bp.scale.nan_code < 0 || bp.scale.nan_code > 0xFF) {
+    throw std::invalid_argument("scale formats have 8-bit codes and a NaN");
+  }
+  if (!(bp.g > 0) || !(bp.div > 0)) throw std::invalid_argument("g and div must be positive");
+  return bp;
 }
 
 }  // namespace lowprec::bindings

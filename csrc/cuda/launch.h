@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "lowprec/core.h"
+#include "lowprec/block.h"
 #include "lowprec/fixed.h"
 
 namespace lowprec::cuda {
@@ -47,6 +48,15 @@ int launch_fixed_quantize(const void* x, int x_bytes, void* out, int out_bytes, 
 //: Values (float32 / float64, nearest to the exact value) of sign-extended int64 / uint64 codes.
 int launch_fixed_decode(const uint64_t* codes, void* out, int out_bytes, int64_t count, const FixedParams& fp,
                         void* stream);
+
+// ---- block-scaled formats (csrc/cuda/block_kernels.cu, csrc/include/lowprec/block.h) -------------------
+//: One pass over the blocks of float32 (x_bytes 4) / float64 (8) `x` viewed through `gm`: scale codes
+//: (uint8, one per block) into `scales` when non-null, and either values into `vals` (float32
+//: vals_bytes 4 / float64 8) when non-null or element codes (code_bytes 1 / 2) into `codes`.
+//: Stochastic modes use rbits (uint32/uint64) when non-null, else stream `seed` (flat index).
+int launch_block(const void* x, int x_bytes, const BlockGeometry& gm, const BlockParams& bp, int mode,
+                 uint64_t seed, const void* rbits, int rbits_bytes, int n, void* vals, int vals_bytes, void* codes,
+                 int code_bytes, uint8_t* scales, void* stream);
 
 //: Number of visible CUDA devices (0 when none or no driver); *err receives the cudaError_t.
 int device_count(int* err);

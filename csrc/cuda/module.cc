@@ -108,6 +108,26 @@ void fixed_decode(uintptr_t codes, uintptr_t out, int out_bytes, int64_t count, 
         "lowprec fixed_decode kernel");
 }
 
+void block_run(uintptr_t x, int x_bytes, const nb::tuple& geometry, const nb::tuple& elem, const nb::tuple& scale,
+               const nb::tuple& block, int mode, uintptr_t vals, int vals_bytes, uintptr_t codes, int code_bytes,
+               uintptr_t scales, uint64_t seed, int n, uintptr_t stream, uintptr_t random_bits,
+               int random_bits_bytes) {
+  const lowprec::BlockGeometry gm = lowprec::bindings::geometry_from_tuple(geometry);
+  const lowprec::BlockParams bp = lowprec::bindings::block_from_tuples(elem, scale, block);
+  check_mode(mode, lowprec::kSaturate, n);
+  check_bytes(x_bytes, false, "x_bytes");
+  if (vals) {
+    check_bytes(vals_bytes, false, "vals_bytes");
+  } else if (!codes || (code_bytes != 1 && code_bytes != 2)) {
+    throw std::invalid_argument("give vals, or codes with code_bytes 1 or 2");
+  }
+  if (random_bits) check_bytes(random_bits_bytes, false, "random_bits_bytes");
+  check(lowprec::cuda::launch_block(ptr(x), x_bytes, gm, bp, mode, seed, ptr(random_bits), random_bits_bytes, n,
+                                    ptr(vals), vals_bytes, ptr(codes), code_bytes,
+                                    static_cast<uint8_t*>(ptr(scales)), ptr(stream)),
+        "lowprec block kernel");
+}
+
 nb::tuple device_count() {
   int err = 0;
   const int n = lowprec::cuda::device_count(&err);
@@ -141,5 +161,10 @@ NB_MODULE(_C_cuda, m) {
         "random_bits_bytes"_a = 0, "Values of ``count`` floats rounded to the fixed-point format.");
   m.def("fixed_decode", &fixed_decode, "codes"_a, "out"_a, "out_bytes"_a, "count"_a, "fixed"_a, "stream"_a = 0,
         "Values of ``count`` int64/uint64 fixed-point codes as float32/float64 at ``out``.");
+  m.def("block_run", &block_run, "x"_a, "x_bytes"_a, "geometry"_a, "elem"_a, "scale"_a, "block"_a, "mode"_a,
+        "vals"_a = 0, "vals_bytes"_a = 0, "codes"_a = 0, "code_bytes"_a = 0, "scales"_a = 0, "seed"_a = 0,
+        "n"_a = 0, "stream"_a = 0, "random_bits"_a = 0, "random_bits_bytes"_a = 0,
+        "Block-scaled format pass over ``x`` (device address, flat C order); arguments as\n"
+        "lowprec._C.block_run, with device addresses for vals / codes / scales (uint8, one per block).");
   m.def("device_count", &device_count, "(number of CUDA devices, error message or '').");
 }

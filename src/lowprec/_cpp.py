@@ -19,12 +19,14 @@ import numpy as np
 
 from ._fixed_modes import FixedOverflow, FixedRounding, parse_fixed_overflow, parse_fixed_rounding
 from ._params import float_params
+from .formats._block import BlockFormat
 from .formats._fixed import FixedFormat
 from .formats._float import FloatFormat
 from .rounding import Overflow, Rounding, parse_rounding, resolve_overflow
 
 __all__ = [
     "available",
+    "block_run_cpp",
     "cuda_available",
     "cuda_module",
     "decode_cpp",
@@ -432,3 +434,76 @@ def fixed_decode_cpp(codes: np.ndarray, fmt: FixedFormat, dtype: type = np.float
     vals = np.empty(c.shape, kdt)
     module().fixed_decode(cc.reshape(-1), vals.reshape(-1), fixed_params(fmt))
     return vals if kdt == vdt else vals.astype(vdt)
+
+
+# ---- block-scaled formats --------------------------------------------------------------------------------
+_BLOCK_RULES = {"floor": 0, "ceil": 1, "even": 2, "rceil": 3, "amax": 4}
+
+
+def block_run_cpp(
+    x: np.ndarray,
+    fmt: BlockFormat,
+    axis: object = None,
+    mode: Rounding | str = Rounding.NEAREST_EVEN,
+    seed: int = 0,
+    random_bits: np.ndarray | None = None,
+    n: int = 32,
+    what: str = "quantize",
+) -> tuple[np.ndarray, np.ndarray | None, float, tuple[int, ...]]:
+    """One pass of the C++ block kernel over ``x`` (as ``lowprec.blocks``' Numba pass).
+
+    Parameters
+    ----------
+    x
+        float16/bfloat16/float32/float64 array with at least one dimension (any layout; the kernel
+        reads a C-contiguous float32/float64 copy only when ``x`` is not one already).
+    fmt, axis
+        The block format and its block axis (axes for 2-D blocks; ``None``: ``fmt.axis``).
+    mode, seed, random_bits, n
+        Element rounding; stochastic modes use ``random_bits`` (flat C order of ``x``) when given,
+        else the counter-based stream of ``seed``.
+    what
+        ``"quantize"``: dequantized values of ``x``'s dtype (computed in float64 and cast once for
+        dtypes other than float32/float64); ``"encode"``: element codes (uint8, uint16 for wider
+        integer elements; integer elements in two's complement) of ``x``'s shape.
+
+    Returns
+    -------
+    (values or codes, scale codes (encode only) of shape ``scale_shape``, tensor scale, scale_shape)
+    """
+    from .blocks import _tensor_scale
+    from .formats._block import block_geometry
+
+    mode = parse_rounding(mode)
+    x = np.asarray(x)
+    dims, (b1, b2), sshape = block_geometry(x.shape, fmt, axis)
+    wd = _work_dtype(x.dtype)
+    xf = _contig(x, wd).reshape(-1)
+    ef, sf = fmt.element_format, fmt.scale
+    g = _tensor_scale(xf, fmt)
+    block = (_BLOCK_RULES[fmt.scale_rule], fmt.element_is_int, ef.nbits, ef.mag_bits, float(g),
+             float(fmt.element_max) * g)  # fmt: skip
+    kw = {"seed": 0, "random_bits": None, "n": 0}
+    if mode.is_stochastic:
+        kw["n"] = int(n)
+        if random_bits is not None and np.size(random_bits):
+            r = np.asarray(random_bits)
+            kw["random_bits"] = _contig(
+                r, r.dtype if r.dtype in (np.uint32, np.uint64) else np.uint64
+            ).reshape(-1)
+        else:
+            kw["seed"] = int(seed) & _MASK64
+    args = ((*dims, b1, b2), tuple(float_params(ef)), tuple(float_params(sf)), block, int(mode))
+    if what == "quantize":
+        vdt = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+        vals = np.empty(x.shape, vdt)
+        if x.size:
+            module().block_run(xf, vals=vals.reshape(-1), geometry=args[0], elem=args[1], scale=args[2],
+                               block=args[3], mode=args[4], **kw)  # fmt: skip
+        return (vals if vdt == x.dtype else vals.astype(x.dtype)), None, g, sshape
+    codes = np.empty(x.shape, np.uint8 if ef.nbits <= 8 else np.uint16)
+    scales = np.empty(sshape, np.uint8)
+    if x.size:
+        module().block_run(xf, codes=codes.reshape(-1), scales=scales.reshape(-1), geometry=args[0],
+                           elem=args[1], scale=args[2], block=args[3], mode=args[4], **kw)  # fmt: skip
+    return codes, scales, g, sshape

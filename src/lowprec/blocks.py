@@ -174,7 +174,8 @@ def quantize(
     out
         Optional output array (shape and dtype of ``x``).
     backend
-        ``"auto"``/``"numba"`` (fast path) or ``"reference"`` (exact oracle, slow).
+        ``"auto"``/``"numba"`` (fast path), ``"cpp"`` (the C++ kernels of ``lowprec._C``) or
+        ``"reference"`` (exact oracle, slow).
 
     Returns
     -------
@@ -187,12 +188,17 @@ def quantize(
         not isinstance(out, np.ndarray) or out.shape != arr.shape or out.dtype != arr.dtype
     ):
         raise ValueError(f"out must be an array of shape {arr.shape} and dtype {arr.dtype}")
-    if resolve_backend(backend) == "reference":
+    b = resolve_backend(backend)
+    if b == "reference":
         from .reference._block import quantize_block_reference
 
         res = quantize_block_reference(
             arr, f, axis, mode, _reference_bits(mode, seed_, rbits, n, arr.shape), n
         )
+    elif b == "cpp":
+        from ._cpp import block_run_cpp
+
+        res = block_run_cpp(arr, f, axis, mode, seed_, rbits, n, "quantize")[0]
     else:
         res = _run(arr, f, axis, mode, seed_, rbits, n, 0)[0].reshape(arr.shape)
     res = res.astype(arr.dtype, copy=False)
@@ -229,12 +235,17 @@ def encode(
         Only for formats with ``tensor_scale=True``: the float32 per-tensor scale.
     """
     arr, f, mode, seed_, rbits, n = _prepare(x, fmt, rounding, seed, random_bits, n_random_bits)
-    if resolve_backend(backend) == "reference":
+    b = resolve_backend(backend)
+    if b == "reference":
         from .reference._block import encode_block_reference
 
         codes, scales, g = encode_block_reference(
             arr, f, axis, mode, _reference_bits(mode, seed_, rbits, n, arr.shape), n
         )
+    elif b == "cpp":
+        from ._cpp import block_run_cpp
+
+        codes, scales, g, _ = block_run_cpp(arr, f, axis, mode, seed_, rbits, n, "encode")
     else:
         codes, scales, g, sshape = _run(arr, f, axis, mode, seed_, rbits, n, 1)
         scales = scales.reshape(sshape)

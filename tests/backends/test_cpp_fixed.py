@@ -24,7 +24,6 @@ import lowprec
 from lowprec._cpp import available, fixed_decode_cpp, fixed_encode_cpp
 from lowprec._fixed_api import fixed_decode, fixed_encode, fixed_quantize
 from lowprec._fixed_modes import FixedOverflow, FixedRounding
-from lowprec._numba._fixed import encode_float_kernel
 from lowprec.formats._fixed import FixedFormat
 from lowprec.formats._int import IntFormat
 from lowprec.reference._fixed import fixed_decode_reference, fixed_encode_reference, fixed_round_code
@@ -155,13 +154,13 @@ def test_encode_matches_scalar_definition(fmt):
 @pytest.mark.parametrize("fmt", SMALL, ids=str)
 def test_encode_matches_numba(fmt):
     x = sweep(fmt, np.float64)
-    for q in DETERMINISTIC:
+    rb = np.random.default_rng(fmt.bits).integers(0, 1 << 16, x.size, dtype=np.uint64)
+    for q in FixedRounding:
         for o, n in overflow_cases(fmt):
-            want = np.empty(x.size, np.uint64)
-            encode_float_kernel(x, want, fmt.bits, fmt.frac_bits, fmt.signed, int(q), int(o), n,
-                                np.uint64(0), 0, np.zeros(1, np.uint64), 32)  # fmt: skip
-            got = fixed_encode_cpp(x, fmt, q, o, n)
-            assert np.array_equal(got.view(np.uint64), want), (q.name, o.name, n)
+            kw = {"random_bits": rb, "n_random_bits": 16} if q.is_stochastic else {}
+            got = fixed_encode(x, fmt, q, o, n, backend="cpp", **kw)
+            want = fixed_encode(x, fmt, q, o, n, backend="numba", **kw)
+            assert np.array_equal(got, want), (q.name, o.name, n)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16], ids=["f64", "f32", "f16"])
