@@ -119,7 +119,7 @@ def _enc(a, neg, in_m, in_bias, in_expmask, p, mode, r, n):
 
 
 @numba.njit(parallel=True, **_NJ)
-def block_kernel(
+def general_kernel(
     xbits, dims, bdims, in_m, in_bias, in_expmask, width,
     pe, e_magbits, e_int, e_info, ps, s_magbits, rule, g, d_sig, d_exp,
     mode, key, rbits, n, what, out_vals, out_codes, out_scales,
@@ -232,6 +232,30 @@ def block_kernel(
                         out_vals[idx] = np.ldexp(ev, e)
                     else:
                         out_vals[idx] = ev * sval * g
+
+
+def block_kernel(
+    xbits, dims, bdims, in_m, in_bias, in_expmask, width,
+    pe, e_magbits, e_int, e_info, ps, s_magbits, rule, g, d_sig, d_exp,
+    mode, key, rbits, n, what, out_vals, out_codes, out_scales,
+) -> None:  # fmt: skip
+    """Quantize or encode every block (arguments as :func:`general_kernel`).
+
+    Float32 input with the preset-like element formats goes to the fast kernels of
+    :mod:`lowprec._numba._block_fast`; everything else to :func:`general_kernel`.
+    """
+    from . import _block_fast as bf
+
+    if bf.fast_supported(pe, int(pe[0]), int(rule), int(ps[0]), float(g), int(d_sig), int(mode), int(n),
+                         int(width)) and bf.neg_zero_ok(pe, bool(e_int)):  # fmt: skip
+        bf.run_fast(xbits, dims, bdims, pe, e_magbits, e_int, e_info, ps, s_magbits, rule, g, d_sig, d_exp,
+                    mode, key, rbits, n, what, out_vals, out_codes, out_scales)  # fmt: skip
+        return
+    general_kernel(
+        xbits, dims, bdims, in_m, in_bias, in_expmask, width,
+        pe, e_magbits, e_int, e_info, ps, s_magbits, rule, g, d_sig, d_exp,
+        mode, key, rbits, n, what, out_vals, out_codes, out_scales,
+    )  # fmt: skip
 
 
 @numba.njit(**_NJ)

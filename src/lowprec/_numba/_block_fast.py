@@ -1,0 +1,458 @@
+"""Fast Numba kernels for block-scaled formats: float32 input, one parallel pass, branch-light elements.
+
+These cover the common case of :func:`lowprec._numba._block.block_kernel` (which dispatches here and
+keeps its general kernel for everything else). Per block: the amax is the integer max of the
+magnitude bits (NaN/Inf blocks are the ones whose max reaches the Inf pattern), the scale comes from
+those bits, and every element is rounded by one short, vectorisable rule:
+
+- the element's value divided by the block scale is formed **exactly** in float64: ``|x| * 2**-e``
+  for power-of-two scales (float32 inputs times any E8M0 scale stay inside float64's range), or
+  ``|x| / (s * g)`` for the ``amax`` (NVFP4) rule, a correctly rounded float64 division. That
+  division cannot change any rounding decision: the exact quotient of a 24-bit ``x`` by the
+  ``<= 28``-bit divisor is either exactly a point of the element grid (values, midpoints, and for
+  stochastic rounding the ``2**-n`` steps between them) or it is separated from every such point by
+  a relative gap of at least ``2**-(bits + 1)``, far above float64's half-ulp; the dispatcher checks
+  this bound per format and falls back to the general kernel where it fails;
+- the quotient is rounded on its own float64 bits: shift right by ``52 - M`` (more below the
+  element's smallest normal), decide the carry with the rounding mode, and rebuild the value with
+  the carry running into the exponent (normal range) or by a magic-number subtraction (subnormal
+  range); saturation is a ``min`` against the element maximum;
+- the result is multiplied back by the scale (exact in float64) and stored as float32 (one
+  rounding, as the reference's cast).
+
+The rounding mode, the rule family (power of two or ``amax``), integer elements and
+quantize/encode are compile-time constants of each kernel (closures cached per combination).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
+
+from ._block import RULE_AMAX, _enc, _pow2_exponent
+from ._float import F_NEGZERO, F_SIGNED, F_SUB, F_ZERO, RNE, RTZ, SR, _round_up
+from ._random import sr_bits
+
+__all__ = ["fast_kernel", "fast_supported", "neg_zero_ok", "run_fast"]
+
+_NJ = {"cache": True, "nogil": True}
+_MANT = np.int64((1 << 52) - 1)
+_IMPL = np.int64(1 << 52)
+_ABS32 = np.int32(0x7FFFFFFF)
+_INF32 = np.int32(0x7F800000)
+#: columns per work item of the strided kernel (blocks along a non-last axis)
+_COLS = 64
+
+
+@intrinsic
+def _f64_bits(typingctx, x):  # type: ignore[no-untyped-def]
+    """Bit pattern of a float64 as int64 (no conversion)."""
+    if not (isinstance(x, types.Float) and x.bitwidth == 64):
+        return None
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _bits_f64(typingctx, b):  # type: ignore[no-untyped-def]
+    """Float64 of an int64 bit pattern."""
+    if not (isinstance(b, types.Integer) and b.bitwidth == 64):
+        return None
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(b), codegen
+
+
+@intrinsic
+def _bits_f32(typingctx, b):  # type: ignore[no-untyped-def]
+    """Float32 of an int32 bit pattern."""
+    if not (isinstance(b, types.Integer) and b.bitwidth == 32):
+        return None
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.bitcast(args[0], ir.FloatType())
+
+    return types.float32(b), codegen
+
+
+@numba.njit(inline="always", **_NJ)
+def _pow2(e: np.int64) -> np.float64:
+    """``2.0**e`` for ``-1022 <= e <= 1023``."""
+    return _bits_f64((np.int64(1023) + e) << np.int64(52))
+
+
+@numba.njit(inline="always", **_NJ)
+def _round_elem(q, neg, s0, thr, mbits, cbits, c, mode, r, n) -> tuple:
+    """Round ``q >= 0`` (finite float64, the exact element-unit quotient) to the element grid.
+
+    Returns ``(value, magnitude code)`` before saturation. ``thr`` is the biased float64 exponent of
+    the element's smallest normal, ``s0 = 52 - M``, ``c = 2**(52 + emin - M)`` (``cbits`` its bits).
+    """
+    qb = _f64_bits(q)
+    exf = qb >> np.int64(52)
+    d = thr - exf
+    sub = d > 0
+    s = s0 + (d if sub else np.int64(0))
+    sc = min(s, np.int64(62))
+    sig = (qb & _MANT) | (_IMPL if exf != 0 else np.int64(0))
+    lo = sig >> sc
+    rem = sig & ((np.int64(1) << sc) - np.int64(1))
+    half = (np.int64(1) << sc) >> np.int64(1)
+    up = _round_up(mode, rem, half, (lo & 1) == 1, neg, s - n, r, n) & (rem != 0)
+    inc = np.int64(1) if up else np.int64(0)
+    k = lo + inc
+    v_sub = _bits_f64(cbits + k) - c
+    v_norm = _bits_f64(((qb >> s0) + inc) << s0)
+    v = v_sub if sub else v_norm
+    code = k if sub else ((exf - thr) << mbits) + k
+    return v, code
+
+
+@numba.njit(inline="always", **_NJ)
+def _block_scale(am, rule, emax_e, m_e, smax_e, s_emin, s_emax, z_s, s_nan, ps, g, den, slut, n) -> tuple:
+    """``(bad, scale code, multiplier, divisor)`` of a block with amax bits ``am`` (float32).
+
+    Power-of-two rules: the quotient is ``|x| * mul`` and the value ``element * div``; ``amax``
+    rule: the quotient is ``|x| / div``.
+    """
+    if am >= _INF32:
+        return True, s_nan, 1.0, 1.0
+    if rule != RULE_AMAX:
+        e = s_emin
+        if am != 0:
+            e = _pow2_exponent(np.int64(am), np.int64(23), np.int64(127), rule, emax_e, m_e, smax_e)
+        e = min(max(e, s_emin), s_emax)
+        return False, e - s_emin + z_s, _pow2(-e), _pow2(e)
+    scode = z_s  # all-zero block: the smallest positive scale
+    if am != 0:
+        qs = np.float64(_bits_f32(np.int32(am))) / den  # exact decisions, see the module docstring
+        scode = _enc(_f64_bits(qs), False, np.int64(52), np.int64(1023), np.int64(0x7FF), ps,
+                     np.int64(RNE), np.int64(0), n)  # fmt: skip
+        if scode == 0:
+            scode = z_s
+    return False, scode, 1.0, slut[scode] * g
+
+
+@intrinsic
+def _f32_bits(typingctx, x):  # type: ignore[no-untyped-def]
+    """Bit pattern of a float32 as int32."""
+    if not (isinstance(x, types.Float) and x.bitwidth == 32):
+        return None
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.bitcast(args[0], ir.IntType(32))
+
+    return types.int32(types.float32), codegen
+
+
+_I32 = np.int32
+
+
+@numba.njit(inline="always", **_NJ)
+def _elem32(xi, thr, s0, cb, c, maxv, e_int, mode):
+    """Quantized float32 bits of float32 bits ``xi`` on a power-of-two block grid, in int32 lanes.
+
+    The grid is the element format scaled by the block's ``2**e``: ``thr`` is the biased float32
+    exponent of its smallest normal (``>= 1``), ``s0 = 23 - M``, ``c = 2**23 * Q`` (``cb`` its
+    bits) with ``Q`` the grid's smallest step, ``maxv`` its largest value (all exact in float32;
+    the caller checks). Deterministic modes only.
+    """
+    a = xi & _ABS32
+    exf = a >> _I32(23)
+    d = _I32(thr - max(exf, _I32(1)))  # float32 subnormals share the step of exponent field 1
+    sub = d > 0
+    s = _I32(min(s0 + max(d, _I32(0)), _I32(25)))  # sig < 2**24: shifts past 25 decide alike
+    sig = _I32((a & _I32(0x7FFFFF)) | (_I32(0x800000) if exf != 0 else _I32(0)))
+    lo = _I32(sig >> s)
+    rem = _I32(sig & ((_I32(1) << s) - _I32(1)))
+    half = _I32((_I32(1) << s) >> _I32(1))
+    up = _round_up(mode, rem, half, (lo & 1) == 1, xi < 0, _I32(0), _I32(0), _I32(0)) & (rem != 0)
+    inc = _I32(1) if up else _I32(0)
+    v_sub = _bits_f32(_I32(cb + lo + inc)) - c
+    v_norm = _bits_f32(_I32(((a >> s0) + inc) << s0))
+    v = min(v_sub if sub else v_norm, maxv)
+    vb = _f32_bits(v)
+    keep = (xi < 0) & ((not e_int) | (vb != 0))  # integer elements have no -0
+    return _I32(vb | (_I32(-2147483648) if keep else _I32(0)))
+
+
+@numba.njit(inline="always", **_NJ)
+def _elem64(xf, xb, idx, mul, div, bad, s0, thr, mbits, cbits, c, maxv, max_mag, sign_mask, int_mask, e_int,
+            mode, amax_rule, what, use_key, key, rbits, n, out_vals, out_codes):  # fmt: skip
+    """One element by the float64 rule (any mode, either rule family, quantize or encode)."""
+    neg = xb < 0
+    r = np.int64(0)
+    if mode >= SR:
+        r = sr_bits(key, idx, n) if use_key else np.int64(rbits[idx])
+    ax = abs(np.float64(xf))
+    q = ax / div if amax_rule else ax * mul
+    v, code = _round_elem(q, neg, s0, thr, mbits, cbits, c, mode, r, n)
+    if what == 1:
+        mag = min(code, max_mag)
+        if e_int:
+            cc = ((-mag) if neg else mag) & int_mask
+        else:
+            cc = mag | (sign_mask if neg else np.int64(0))
+        out_codes[idx] = np.int64(0) if bad else cc
+    else:
+        v = min(v, maxv)
+        sv = -v if (neg and ((not e_int) or v != 0.0)) else v  # integer elements have no -0
+        out_vals[idx] = np.nan if bad else sv * div  # exact in float64; one rounding on the store
+
+
+@numba.njit(inline="always", **_NJ)
+def _run32(xbits, obits, base, cnt, thr, s0, cb, c, maxv, e_int, mode):
+    """``cnt`` consecutive elements by :func:`_elem32` (``cnt``/``mode`` constants after inlining)."""
+    xs = xbits[base : base + cnt]  # slices: a loop index known >= 0 skips the negative-index select,
+    os_ = obits[base : base + cnt]  # which would otherwise stop the loop from vectorising
+    for j in range(cnt):
+        os_[j] = _elem32(xs[j], thr, s0, cb, c, maxv, e_int, mode)
+
+
+@numba.njit(**_NJ)
+def _r1_blocks(xf, xbits, blk0, blk1, dims, bdims, rule, ein, sin, ep, g, den, slut, e_int, mode, amax_rule,
+               what, key, rbits, n, out_vals, out_codes, out_scales, obits):  # fmt: skip
+    """Blocks ``[blk0, blk1)`` of a layout with contiguous block rows (``R == 1``).
+
+    A real call from the parallel loop (not inlined): compiled on its own, its loops vectorise in
+    int32 lanes, which they do not inside a parfor body.
+    """
+    s0, thr, mbits, cbits, c, maxv, max_mag, sign_mask, int_mask, emin_e = ep
+    emax_e, m_e, smax_e = ein
+    s_emin, s_emax, z_s, s_nan, p0, p1, p2, p3, p4, p5, p6, p7 = sin
+    ps = (p0, p1, p2, p3, p4, p5, p6, p7)
+    _big_p, l1, big_q, l2, _big_r = dims
+    b1, b2 = bdims
+    nb1 = (l1 + b1 - 1) // b1
+    nb2 = (l2 + b2 - 1) // b2
+    use_key = rbits.size == 0
+    fast32 = (not amax_rule) and what == 0 and mode < SR and obits.size > 0
+    s0_32 = _I32(23 - mbits)
+    for blk in range(blk0, blk1):
+        j2 = blk % nb2
+        t = blk // nb2
+        qq = t % big_q
+        t //= big_q
+        j1 = t % nb1
+        pp = t // nb1
+        i1_0 = j1 * b1
+        i1_1 = min(l1, i1_0 + b1)
+        i2_0 = j2 * b2
+        cnt = min(l2, i2_0 + b2) - i2_0
+        am = _I32(0)
+        for i1 in range(i1_0, i1_1):
+            base = ((pp * l1 + i1) * big_q + qq) * l2 + i2_0
+            xs = xbits[base : base + cnt]
+            if cnt == 32:
+                for j in range(32):
+                    am = max(am, xs[j] & _ABS32)
+            elif cnt == 16:
+                for j in range(16):
+                    am = max(am, xs[j] & _ABS32)
+            else:
+                for j in range(cnt):
+                    am = max(am, xs[j] & _ABS32)
+        bad, scode, mul, div = _block_scale(
+            am, rule, emax_e, m_e, smax_e, s_emin, s_emax, z_s, s_nan, ps, g, den, slut, n
+        )
+        if what == 1:
+            out_scales[blk] = scode
+        if fast32 and not bad:
+            # the block's grid in float32 (power-of-two scale div = 2**e)
+            e = (_f64_bits(div) >> np.int64(52)) - np.int64(1023)
+            t32 = emin_e + e + 127
+            cexp = t32 - mbits + 23
+            if t32 >= 1 and cexp <= 254 and maxv * div <= 3.4028234663852886e38:
+                thr32 = _I32(t32)
+                cb = _I32(cexp << 23)
+                c32 = _bits_f32(cb)
+                maxv32 = np.float32(maxv * div)
+                for i1 in range(i1_0, i1_1):
+                    base = ((pp * l1 + i1) * big_q + qq) * l2 + i2_0
+                    if mode == RNE:
+                        if cnt == 32:
+                            _run32(xbits, obits, base, 32, thr32, s0_32, cb, c32, maxv32, e_int, RNE)
+                        elif cnt == 16:
+                            _run32(xbits, obits, base, 16, thr32, s0_32, cb, c32, maxv32, e_int, RNE)
+                        else:
+                            _run32(xbits, obits, base, cnt, thr32, s0_32, cb, c32, maxv32, e_int, RNE)
+                    elif mode == RTZ:
+                        if cnt == 32:
+                            _run32(xbits, obits, base, 32, thr32, s0_32, cb, c32, maxv32, e_int, RTZ)
+                        elif cnt == 16:
+                            _run32(xbits, obits, base, 16, thr32, s0_32, cb, c32, maxv32, e_int, RTZ)
+                        else:
+                            _run32(xbits, obits, base, cnt, thr32, s0_32, cb, c32, maxv32, e_int, RTZ)
+                    else:
+                        _run32(xbits, obits, base, cnt, thr32, s0_32, cb, c32, maxv32, e_int, mode)
+                continue
+        for i1 in range(i1_0, i1_1):
+            base = ((pp * l1 + i1) * big_q + qq) * l2 + i2_0
+            for i in range(base, base + cnt):
+                _elem64(xf[i], xbits[i], i, mul, div, bad, s0, thr, mbits, cbits, c, maxv, max_mag, sign_mask,
+                        int_mask, e_int, mode, amax_rule, what, use_key, key, rbits, n, out_vals, out_codes)  # fmt: skip
+
+
+@numba.njit(**_NJ)
+def _strided_item(xf, xbits, it, dims, bdims, rule, ein, sin, ep, g, den, slut, e_int, mode, amax_rule, what,
+                  key, rbits, n, out_vals, out_codes, out_scales):  # fmt: skip
+    """One block row and up to ``_COLS`` adjacent columns of a layout with ``R > 1``."""
+    s0, thr, mbits, cbits, c, maxv, max_mag, sign_mask, int_mask, _emin_e = ep
+    emax_e, m_e, smax_e = ein
+    s_emin, s_emax, z_s, s_nan, p0, p1, p2, p3, p4, p5, p6, p7 = sin
+    ps = (p0, p1, p2, p3, p4, p5, p6, p7)
+    _big_p, l1, big_q, l2, big_r = dims
+    b1, b2 = bdims
+    nb1 = (l1 + b1 - 1) // b1
+    nb2 = (l2 + b2 - 1) // b2
+    ncol = (big_r + _COLS - 1) // _COLS
+    use_key = rbits.size == 0
+    cb = it % ncol
+    blk = it // ncol  # scale index without the column: (pp, j1, qq, j2)
+    j2 = blk % nb2
+    t = blk // nb2
+    qq = t % big_q
+    t //= big_q
+    j1 = t % nb1
+    pp = t // nb1
+    i1_0 = j1 * b1
+    i1_1 = min(l1, i1_0 + b1)
+    i2_0 = j2 * b2
+    i2_1 = min(l2, i2_0 + b2)
+    r0 = cb * _COLS
+    w = min(big_r, r0 + _COLS) - r0
+    am = np.zeros(_COLS, np.int32)
+    for i1 in range(i1_0, i1_1):
+        for i2 in range(i2_0, i2_1):
+            base = (((pp * l1 + i1) * big_q + qq) * l2 + i2) * big_r + r0
+            for k in range(w):
+                am[k] = max(am[k], xbits[base + k] & _ABS32)
+    bads = np.empty(_COLS, np.bool_)
+    muls = np.empty(_COLS, np.float64)
+    divs = np.empty(_COLS, np.float64)
+    for k in range(w):
+        bad, scode, mul, div = _block_scale(
+            am[k], rule, emax_e, m_e, smax_e, s_emin, s_emax, z_s, s_nan, ps, g, den, slut, n
+        )
+        bads[k] = bad
+        muls[k] = mul
+        divs[k] = div
+        if what == 1:
+            out_scales[blk * big_r + r0 + k] = scode
+    for i1 in range(i1_0, i1_1):
+        for i2 in range(i2_0, i2_1):
+            base = (((pp * l1 + i1) * big_q + qq) * l2 + i2) * big_r + r0
+            for k in range(w):
+                i = base + k
+                _elem64(xf[i], xbits[i], i, muls[k], divs[k], bads[k], s0, thr, mbits, cbits, c, maxv, max_mag,
+                        sign_mask, int_mask, e_int, mode, amax_rule, what, use_key, key, rbits, n, out_vals,
+                        out_codes)  # fmt: skip
+
+
+#: blocks per parallel work item of the contiguous kernel
+_CHUNK = 256
+
+
+@numba.njit(parallel=True, **_NJ)
+def fast_kernel(xf, xbits, dims, bdims, rule, ein, sin, ep, g, den, slut, e_int, mode, amax_rule, what, key,
+                rbits, n, out_vals, out_codes, out_scales, obits):  # fmt: skip
+    """Quantize (``what == 0``) or encode (``what == 1``) float32 input, parallel over blocks.
+
+    ``R == 1`` (blocks along the contiguous last axis, 1-D or 2-D): work items of ``_CHUNK``
+    blocks, see :func:`_r1_blocks`. ``R > 1``: one block row times up to ``_COLS`` adjacent
+    columns per item, so that the inner loops run over contiguous memory (:func:`_strided_item`).
+    """
+    big_p, l1, big_q, l2, big_r = dims
+    b1, b2 = bdims
+    nbl = big_p * ((l1 + b1 - 1) // b1) * big_q * ((l2 + b2 - 1) // b2)
+    if big_r == 1:
+        nch = (nbl + _CHUNK - 1) // _CHUNK
+        for ch in numba.prange(nch):
+            _r1_blocks(xf, xbits, ch * _CHUNK, min(nbl, (ch + 1) * _CHUNK), dims, bdims, rule, ein, sin, ep, g,
+                       den, slut, e_int, mode, amax_rule, what, key, rbits, n, out_vals, out_codes, out_scales,
+                       obits)  # fmt: skip
+    else:
+        nit = nbl * ((big_r + _COLS - 1) // _COLS)
+        for it in numba.prange(nit):
+            _strided_item(xf, xbits, it, dims, bdims, rule, ein, sin, ep, g, den, slut, e_int, mode, amax_rule,
+                          what, key, rbits, n, out_vals, out_codes, out_scales)  # fmt: skip
+
+
+def fast_supported(pe: tuple, e_mbits: int, rule: int, s_mbits: int, g: float, d_sig: int, mode: int, n: int,
+                   width: int) -> bool:  # fmt: skip
+    """Whether the fast kernels compute this call exactly (else the general kernel runs).
+
+    Float32 input; element formats that are signed, with zero, subnormals, ``-0`` (or integer
+    elements, whose ``-0`` the kernel drops) and at least one mantissa bit; for the ``amax`` rule,
+    the bit bound of the module docstring for the scale, the element midpoints and, with stochastic
+    rounding, the ``2**-n`` steps.
+    """
+    flags = pe[7]
+    need = F_SUB | F_ZERO | F_SIGNED
+    if width != 32 or (flags & need) != need or e_mbits < 1:
+        return False
+    if rule != RULE_AMAX:
+        return True
+    num = float(g).as_integer_ratio()[0]
+    g_bits = (num // (num & -num)).bit_length()  # significant bits of the tensor scale
+    den_bits = int(d_sig).bit_length()  # max_elem * g, odd significand
+    div_bits = s_mbits + 1 + g_bits
+    grid_bits = e_mbits + 2 + (n if mode >= SR else 0)
+    return max(24, s_mbits + 2 + den_bits) + 2 <= 52 and max(24, grid_bits + div_bits) + 2 <= 52
+
+
+def neg_zero_ok(pe: tuple, e_int: bool) -> bool:
+    """Float elements must keep ``-0`` (the kernel copies the input's sign)."""
+    return e_int or (pe[7] & F_NEGZERO) != 0
+
+
+@functools.cache
+def _scale_lut(ps: tuple, s_magbits: int) -> np.ndarray:
+    """Float64 values of every code of a scale format (``amax`` rule)."""
+    from ._float import decode_kernel
+
+    nbits = s_magbits + (1 if ps[6] else 0)
+    codes = np.arange(1 << nbits, dtype=np.int64)
+    out = np.empty(codes.size, np.float64)
+    decode_kernel(codes, out, tuple(np.int64(v) for v in ps), np.int64(s_magbits))
+    return out
+
+
+_EMPTY_LUT = np.empty(0, np.float64)
+_EMPTY_BITS = np.empty(0, np.int32)
+
+
+def run_fast(xbits, dims, bdims, pe, e_magbits, e_int, e_info, ps, s_magbits, rule, g, d_sig, d_exp, mode, key,
+             rbits, n, what, out_vals, out_codes, out_scales) -> None:  # fmt: skip
+    """Run the fast kernel for a call that :func:`fast_supported` accepted (``block_kernel``'s arguments)."""
+    mb, emin, _emax, max_mag, _inf, _nan, sign_mask, _flags = (int(v) for v in pe)
+    ef = max_mag >> mb
+    mf = max_mag & ((1 << mb) - 1)
+    maxv = mf * 2.0 ** (emin - mb) if ef == 0 else ((1 << mb) + mf) * 2.0 ** (ef - 1 + emin - mb)
+    ep = (
+        np.int64(52 - mb), np.int64(emin + 1023), np.int64(mb), np.int64((1023 + 52 + emin - mb) << 52),
+        2.0 ** (52 + emin - mb), maxv, np.int64(max_mag), np.int64(sign_mask),
+        np.int64((1 << (int(e_magbits) + 1)) - 1), np.int64(emin),
+    )  # fmt: skip
+    ps_t = tuple(np.int64(v) for v in ps)
+    z_s = 1 if int(ps[7]) & F_ZERO else 0
+    sin = (np.int64(ps[1]), np.int64(ps[2]), np.int64(z_s), np.int64(ps[5]), *ps_t)
+    ein = tuple(np.int64(v) for v in e_info)
+    amax_rule = int(rule) == RULE_AMAX
+    slut = _scale_lut(tuple(int(v) for v in ps), int(s_magbits)) if amax_rule else _EMPTY_LUT
+    den = float(np.ldexp(np.float64(d_sig), int(d_exp)))
+    obits = out_vals.view(np.int32) if out_vals.dtype == np.float32 else _EMPTY_BITS
+    fast_kernel(xbits.view(np.float32), xbits, tuple(np.int64(v) for v in dims),
+                tuple(np.int64(v) for v in bdims), np.int64(rule), ein, sin, ep, float(g), den, slut, bool(e_int),
+                np.int64(mode), amax_rule, np.int64(what), key, rbits, np.int64(n), out_vals, out_codes, out_scales,
+                obits)  # fmt: skip
