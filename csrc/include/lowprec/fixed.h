@@ -227,6 +227,61 @@ LOWPREC_HD inline uint64_t fixed_sign_extend(uint64_t p, const FixedParams& fp) 
   return p;
 }
 
+//: The common case of fixed_core, without 128-bit arithmetic: 1 <= k <= 63 bits of m (< 2**63) below
+//: the LSB and a rounded result inside the code range. Writes the code (sign-extended) and returns
+//: true, or returns false (out of range: the caller runs fixed_core). Same decisions as fixed_core.
+LOWPREC_HD inline bool fixed_core_fast(bool neg, uint64_t m, int k, const FixedParams& fp, int q, int o, uint64_t r,
+                                       int nb, uint64_t* code) {
+  const uint64_t qm = m >> k;
+  const uint64_t rem = m & ((uint64_t{1} << k) - 1);
+  const uint64_t half = uint64_t{1} << (k - 1);
+  const bool inexact = rem != 0;
+  const bool tie = rem == half;  // the distance above the floor is 1/2 (either sign)
+  const bool gt = neg ? (inexact && rem < half) : rem > half;
+  const int64_t f = neg ? -static_cast<int64_t>(qm) - static_cast<int64_t>(inexact) : static_cast<int64_t>(qm);
+  const bool odd = (f & 1) != 0;
+  bool up;
+  switch (q) {
+    case kTrn: up = false; break;
+    case kTrnZero: up = inexact && neg; break;
+    case kTrnInf: up = inexact; break;
+    case kRnd: up = gt || tie; break;
+    case kRndZero: up = gt || (tie && neg); break;
+    case kRndMinInf: up = gt; break;
+    case kRndInf: up = gt || (tie && !neg); break;
+    case kRndConv: up = gt || (tie && odd); break;
+    case kFixedToOdd: up = inexact && !odd; break;
+    case kFixedStochastic: {
+      uint64_t fl, ce;  // floor / ceil of rem * 2**nb / 2**k
+      if (k <= nb) {
+        fl = rem << (nb - k);
+        ce = fl;
+      } else {
+        fl = rem >> (k - nb);
+        ce = fl + ((rem & ((uint64_t{1} << (k - nb)) - 1)) != 0 ? 1 : 0);
+      }
+      const uint64_t t = !neg ? fl : (inexact ? (uint64_t{1} << nb) - ce : 0);
+      up = t + r >= (uint64_t{1} << nb);
+      break;
+    }
+    case kFixedStochasticEqual: up = inexact && r >= (uint64_t{1} << (nb - 1)); break;
+    default: up = false; break;
+  }
+  const int64_t rr = f + (up ? 1 : 0);  // |f| < 2**63 - 1: no overflow
+  const int w = fp.bits;
+  if (fp.is_signed) {
+    const int64_t cmax = static_cast<int64_t>((uint64_t{1} << (w - 1)) - 1);
+    const int64_t cmin = -cmax - 1;
+    if (rr < cmin || rr > cmax) return false;
+    // SAT_SYM: the pattern MSB|1 for the minimum, i.e. -max (the minimum itself for 1-bit formats)
+    *code = static_cast<uint64_t>((o == kSatSym && rr == cmin && w > 1) ? cmin + 1 : rr);
+    return true;
+  }
+  if (rr < 0 || (w < 64 && static_cast<uint64_t>(rr) > fixed_lowmask(w))) return false;
+  *code = static_cast<uint64_t>(rr);
+  return true;
+}
+
 //: Whether a float64 input has no fixed-point code under overflow mode o (NaN; an infinity under a
 //: wrapping mode). The Python API raises ValueError for those in encode and gives NaN in quantize.
 LOWPREC_HD inline bool fixed_input_invalid(double x, int o) {
@@ -255,6 +310,9 @@ LOWPREC_HD inline uint64_t fixed_encode_f64(double x, const FixedParams& fp, int
     m = frac | (uint64_t{1} << 52);
     s = static_cast<int64_t>(ef) - 1075 + fp.frac_bits;
   }
+  if (m == 0) return 0;  // zero is code 0 in every mode and format
+  uint64_t code;
+  if (s < 0 && s > -64 && fixed_core_fast(neg, m, static_cast<int>(-s), fp, q, o, r, nb, &code)) return code;
   return fixed_sign_extend(fixed_core(neg, m, s, fp, q, o, r, nb), fp);
 }
 
@@ -264,6 +322,10 @@ LOWPREC_HD inline double fixed_decode_f64(uint64_t code, const FixedParams& fp) 
   const bool neg = fp.is_signed && (code >> 63) != 0;
   const uint64_t m = neg ? (~code + 1) : code;  // |code| (2**63 for INT64_MIN)
   if (m == 0) return 0.0;
+  if (m < (uint64_t{1} << 53)) {  // m is a float64: one multiplication by 2**-F rounds once
+    const double v = static_cast<double>(m) * pow2(-fp.frac_bits);
+    return neg ? -v : v;
+  }
   const int lead = 63 - clz64(m);          // m in [2**lead, 2**(lead+1))
   const int e = lead - fp.frac_bits;       // the value is in [2**e, 2**(e+1)); e <= 1022
   const int prec = e >= -1022 ? 53 : e + 1075;  // significant bits float64 keeps there (>= 1)
