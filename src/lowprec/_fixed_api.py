@@ -93,6 +93,13 @@ def _flat(arr: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(arr.reshape(-1), dtype=work)
 
 
+def _reject_nonfinite(has_nan: bool, has_inf: bool, o: FixedOverflow) -> None:
+    if has_nan:
+        raise ValueError("NaN cannot be converted to fixed point")
+    if has_inf and o in (FixedOverflow.WRAP, FixedOverflow.WRAP_SM):
+        raise ValueError(f"an infinity cannot be wrapped ({o.name}); use a saturating overflow mode")
+
+
 def _check_backend(backend: str) -> str:
     if backend not in ("auto", "numba", "cpp", "reference"):
         raise ValueError(
@@ -164,11 +171,9 @@ def fixed_encode(
     if out is not None:
         _check_out(out, arr.shape, dt)
     flat = _flat(arr)
-    if np.isnan(flat).any():
-        raise ValueError("NaN cannot be converted to fixed point")
-    if o in (FixedOverflow.WRAP, FixedOverflow.WRAP_SM) and np.isinf(flat).any():
-        raise ValueError(f"an infinity cannot be wrapped ({o.name}); use a saturating overflow mode")
-    if _check_backend(backend) == "reference":
+    if _check_backend(backend) not in ("auto", "numba"):  # the Numba kernel counts them itself
+        _reject_nonfinite(np.isnan(flat).any(), np.isinf(flat).any(), o)
+    if backend == "reference":
         from .reference._fixed import fixed_encode_reference
         from .reference._random import random_bits_reference
 
@@ -188,8 +193,9 @@ def fixed_encode(
 
         codes = np.empty(flat.size, dtype=np.uint64)
         if flat.size:
-            encode_float_kernel(flat, codes, f.bits, f.frac_bits, f.signed, int(q), int(o), sat_bits,
-                                key, rmode, rbits, n)  # fmt: skip
+            nans, infs = encode_float_kernel(flat, codes, f.bits, f.frac_bits, f.signed, int(q), int(o),
+                                             sat_bits, key, rmode, rbits, n)  # fmt: skip
+            _reject_nonfinite(nans > 0, infs > 0, o)
         res = codes.view(dt).reshape(arr.shape)
     if out is not None:
         out[...] = res
@@ -290,10 +296,10 @@ def fixed_decode(
     from ._numba._fixed import decode_kernel
 
     flat = np.ascontiguousarray(c.reshape(-1))
-    u = flat.astype(np.int64).view(np.uint64) if c.dtype.kind == "i" else flat.astype(np.uint64)
-    vals = np.empty(flat.size, dtype=np.float64)
+    odt = np.dtype(dtype)
+    vals = np.empty(flat.size, dtype=odt if odt in (np.float32, np.float64) else np.float64)
     if flat.size:
-        decode_kernel(u, vals, f.frac_bits, f.signed)
+        decode_kernel(flat, vals, f.frac_bits, f.signed)  # codes of any integer dtype, no copy
     return vals.reshape(c.shape).astype(dtype, copy=False)
 
 

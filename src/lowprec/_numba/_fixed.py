@@ -12,12 +12,20 @@ those of :class:`lowprec._fixed_modes.FixedRounding` / ``FixedOverflow``.
 
 from __future__ import annotations
 
+import functools
 import math
+import threading
 
 import numba
 import numpy as np
 
-__all__ = ["cast_codes_kernel", "encode_float_kernel", "quantize_float_kernel", "splitmix64"]
+__all__ = [
+    "cast_codes_kernel",
+    "decode_kernel",
+    "encode_float_kernel",
+    "quantize_float_kernel",
+    "splitmix64",
+]
 
 _U0 = np.uint64(0)
 _U1 = np.uint64(1)
@@ -233,47 +241,29 @@ def _split(xv, fb):
     return neg, np.uint64(math.ldexp(mant, 53)), np.int64(ex - 53 + fb)
 
 
-@numba.njit(parallel=True, cache=True)
-def encode_float_kernel(x, out, w, fb, signed, q, o, nsat, key, rmode, rbits, nb):
-    """Codes of the finite floats ``x`` (sign-extended two's complement in uint64) into ``out``.
-
-    Infinities overflow (callers reject them for wrapping modes); NaN must not occur.
-    """
-    for i in numba.prange(x.size):
-        xv = np.float64(x[i])
-        r = _rand(i, key, rmode, rbits, nb)
-        if math.isinf(xv):
-            p = _core(xv < 0.0, _U1, np.int64(4096), w, signed, q, o, nsat, r, nb)
-        else:
-            neg, m, s = _split(xv, fb)
-            p = _core(neg, m, s, w, signed, q, o, nsat, r, nb)
-        out[i] = _sign_extend(p, w, signed)
+@numba.njit(cache=True)
+def _code_one(xv, w, fb, signed, q, o, nsat, r, nb):
+    """Code of one non-NaN float (sign-extended two's complement in a uint64) by the exact rule;
+    an infinity overflows."""
+    if math.isinf(xv):
+        p = _core(xv < 0.0, _U1, np.int64(4096), w, signed, q, o, nsat, r, nb)
+    else:
+        neg, m, s = _split(xv, fb)
+        p = _core(neg, m, s, w, signed, q, o, nsat, r, nb)
+    return _sign_extend(p, w, signed)
 
 
-@numba.njit(parallel=True, cache=True)
-def quantize_float_kernel(x, out, w, fb, signed, q, o, nsat, key, rmode, rbits, nb):
-    """Rounded values of ``x`` into ``out`` (its dtype); NaN stays NaN, as does an infinity under
-    a wrapping mode (which has no meaningful result)."""
-    for i in numba.prange(x.size):
-        xv = np.float64(x[i])
-        r = _rand(i, key, rmode, rbits, nb)
-        if math.isnan(xv):
-            out[i] = xv
-            continue
-        if math.isinf(xv):
-            if o == _WRAP or o == _WRAP_SM:
-                out[i] = np.nan
-                continue
-            p = _core(xv < 0.0, _U1, np.int64(4096), w, signed, q, o, nsat, r, nb)
-        else:
-            neg, m, s = _split(xv, fb)
-            p = _core(neg, m, s, w, signed, q, o, nsat, r, nb)
-        p = _sign_extend(p, w, signed)
-        if signed:
-            val = np.float64(np.int64(p))
-        else:
-            val = np.float64(p)
-        out[i] = math.ldexp(val, -fb)
+@numba.njit(cache=True)
+def _value_one(xv, w, fb, signed, q, o, nsat, r, nb):
+    """Rounded value of one float by the exact rule (float64). NaN stays NaN, as does an infinity
+    under a wrapping mode (which has no meaningful result)."""
+    if math.isnan(xv):
+        return xv
+    if math.isinf(xv) and (o == _WRAP or o == _WRAP_SM):
+        return np.nan
+    p = _code_one(xv, w, fb, signed, q, o, nsat, r, nb)
+    val = np.float64(np.int64(p)) if signed else np.float64(p)
+    return math.ldexp(val, -fb)
 
 
 @numba.njit(parallel=True, cache=True)
@@ -289,10 +279,299 @@ def cast_codes_kernel(codes, out, shift, w, signed, q, o, nsat, key, rmode, rbit
         out[i] = _sign_extend(p, w, signed)
 
 
-@numba.njit(parallel=True, cache=True)
-def decode_kernel(codes, out, fb, signed):
-    """Float64 values of codes (uint64 holding sign-extended two's complement for signed formats)."""
-    for i in numba.prange(codes.size):
-        c = np.uint64(codes[i])
-        val = np.float64(np.int64(c)) if signed else np.float64(c)
-        out[i] = math.ldexp(val, -fb)
+# ---- array kernels: a float fast path per chunk, the exact rule for the rare rest -----------------
+#
+# With S = 2**F a normal float64, v = x * S is exact unless it underflows. For |v| < 2**52 the
+# rounded integer R is then a few exact float64 operations (floor, ceil, trunc, rint, and
+# remainders compared with 1/2, which are exact or, where 1 - |v| rounds, on the right side of
+# 1/2). An underflowed v keeps its sign and stays below 1/2, so it rounds alike unless it became 0
+# (checked where F < 0). R (|R| <= 2**52) goes through the overflow mode in float64 too: clamping,
+# wrapping by R - 2**W * floor((R - cmin) / 2**W) (exact for W <= 53) or zeroing. Elements outside
+# all this (|v| >= 2**52, NaN, infinities, a wrapped result of more than 53 bits, N saturation
+# bits, WRAP_SM out of range) are flagged and redone by the exact rule (:func:`_core`) while their
+# chunk is in cache.
+#
+# Kernels are compiled per rounding-mode group and overflow kind (constants, so each fast loop is
+# a dozen vector instructions per 4 elements), serially: a parallel (prange) kernel took 4x longer
+# to compile, and :func:`_parallel` splits large arrays over threads instead (the kernels release
+# the GIL).
+
+_LIM = 2.0**52
+_CHUNK = 4096
+_PAR_MIN = 1 << 16  # elements per thread, at least
+# overflow kinds of the fast path: clamp (SAT, SAT_SYM), float wrap (WRAP, N = 0, W <= 53), other
+_K_CLAMP, _K_WRAP, _K_OTHER = 0, 1, 2
+# rounding-mode groups of the fast path beyond the FixedRounding values 0..10 of single modes
+_G_MAG = 11  # RND_ZERO, RND_INF: rounding the magnitude, ties down or up
+_G_STOCH = 12  # STOCHASTIC, STOCHASTIC_EQUAL
+
+
+@numba.njit(inline="always", cache=True)
+def _fast(xv, group, kind, r, c, fl):
+    """(handled, rounded and overflowed integer R as a float64, -0 made +0) of float64 ``xv``.
+
+    ``group`` (a rounding mode or ``_G_*``) and ``kind`` (``_K_*``) are compile-time constants;
+    ``c`` = (S, cmin, cmax, lo_c, hi_c, 2**W, 2**-W, 2**n) as float64 and ``fl`` = (check for v
+    underflowing to 0, ties up (_G_MAG) / STOCHASTIC_EQUAL (_G_STOCH), out of range -> 0) as bools
+    (see :func:`_setup`); ``r`` the random integer of stochastic modes.
+    """
+    scale, cmin, cmax, lo_c, hi_c, two_w, inv_two_w, p2n = c
+    under, alt, zero_oor = fl
+    v = xv * scale
+    if group == _TRN:
+        rr = np.floor(v)
+    elif group == _TRN_INF:
+        rr = np.ceil(v)
+    elif group == _TRN_ZERO:
+        rr = np.trunc(v)
+    elif group == _RND_CONV:
+        rr = np.rint(v)  # ties to even, the default floating-point rounding
+    elif group == _RND:
+        fl_ = np.floor(v)
+        rr = fl_ + (1.0 if v - fl_ >= 0.5 else 0.0)
+    elif group == _RND_MIN_INF:
+        cl = np.ceil(v)
+        rr = cl - (1.0 if cl - v >= 0.5 else 0.0)
+    elif group == _TO_ODD:
+        fl_ = np.floor(v)
+        h = fl_ * 0.5
+        rr = fl_ + (1.0 if (v != fl_) & (np.floor(h) == h) else 0.0)
+    else:  # in magnitude: RND_ZERO, RND_INF, stochastic
+        a = abs(v)
+        fa = np.floor(a)
+        ra = a - fa  # exact: the fractional part of a float
+        neg = v < 0.0
+        if group == _G_MAG:
+            up = (ra > 0.5) | ((ra == 0.5) & alt)
+        elif not alt:  # STOCHASTIC
+            sc = ra * p2n  # exact
+            up_pos = np.uint64(np.floor(sc)) + r >= np.uint64(p2n)  # floor(rem * 2**n) + r >= 2**n
+            up_neg = (ra != 0.0) & (r < np.uint64(np.ceil(sc)))  # not (2**n - ceil(...) + r >= 2**n)
+            up = up_neg if neg else up_pos
+        else:  # STOCHASTIC_EQUAL
+            up = (ra != 0.0) & ((r >= np.uint64(p2n * 0.5)) != neg)
+        m = fa + (1.0 if up else 0.0)
+        rr = -m if neg else m
+    ok = (abs(v) < _LIM) & ((v != 0.0) | (xv == 0.0) | (not under))
+    if kind == _K_CLAMP:
+        rr = lo_c if rr < lo_c else rr
+        rr = hi_c if rr > hi_c else rr
+    elif kind == _K_WRAP:
+        rr = rr - two_w * np.floor((rr - cmin) * inv_two_w)
+    else:
+        in_range = (rr >= cmin) & (rr <= cmax)
+        rr = 0.0 if zero_oor & (not in_range) else rr
+        ok = ok & (in_range | zero_oor)
+    return ok, rr + 0.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _fix_codes(start, n, bad, x, out, w, fb, signed, q, o, nsat, key, rmode, rbits, nb):
+    """Codes of the flagged elements ``start + j`` (``bad[j]``, j < n) by the exact rule;
+    returns (#NaN, #Inf under a wrapping mode), which get code 0."""
+    nans = 0
+    infs = 0
+    wrapping = o == _WRAP or o == _WRAP_SM
+    for j in range(n):
+        if not bad[j]:
+            continue
+        i = start + j
+        xv = np.float64(x[i])
+        if math.isnan(xv):
+            nans += 1
+            out[i] = _U0
+        elif wrapping and math.isinf(xv):
+            infs += 1
+            out[i] = _U0
+        else:
+            out[i] = _code_one(xv, w, fb, signed, q, o, nsat, _rand(i, key, rmode, rbits, nb), nb)
+    return nans, infs
+
+
+@numba.njit(cache=True, nogil=True)
+def _fix_values(start, n, bad, x, out, w, fb, signed, q, o, nsat, key, rmode, rbits, nb):
+    """Values of the flagged elements ``start + j`` (``bad[j]``, j < n) by the exact rule."""
+    for j in range(n):
+        if bad[j]:
+            i = start + j
+            xv = np.float64(x[i])
+            out[i] = _value_one(xv, w, fb, signed, q, o, nsat, _rand(i, key, rmode, rbits, nb), nb)
+    return 0, 0
+
+
+@functools.cache
+def _kernels(group: int, kind: int) -> tuple:
+    """``(encode, quantize)`` for one rounding-mode group and overflow kind.
+
+    Each runs over elements ``[lo, hi)`` in chunks of ``_CHUNK``: the fast loop writes every
+    element and flags those it cannot handle; :func:`_fix_codes` / :func:`_fix_values` redo the
+    flagged ones of a chunk, called only when there are any.
+    """
+    GROUP = group
+    KIND = kind
+    STOCH = group == _G_STOCH
+
+    @numba.njit(cache=True, nogil=True)
+    def encode(lo, hi, x, out, c, fl, w, fb, signed, q, o, nsat, key, rmode, rbits, nb):
+        """Codes of ``x[lo:hi]`` into ``out`` (uint64, sign-extended); returns (#NaN, #Inf under a wrap)."""
+        bad = np.empty(_CHUNK, np.uint8)
+        nans = 0
+        infs = 0
+        for start in range(lo, hi, _CHUNK):
+            n = min(_CHUNK, hi - start)
+            xs = x[start : start + n]  # views: indices from 0 need no wraparound code (vectorises)
+            os = out[start : start + n]
+            nslow = 0
+            for j in range(n):
+                r = _rand(start + j, key, rmode, rbits, nb) if STOCH else _U0
+                ok, rr = _fast(np.float64(xs[j]), GROUP, KIND, r, c, fl)
+                os[j] = np.uint64(np.int64(rr))
+                bad[j] = 0 if ok else 1
+                nslow += 0 if ok else 1
+            if nslow:
+                a, b = _fix_codes(start, n, bad, x, out, w, fb, signed, q, o, nsat, key, rmode, rbits, nb)
+                nans += a
+                infs += b
+        return nans, infs
+
+    @numba.njit(cache=True, nogil=True)
+    def quantize(lo, hi, x, out, c, fl, inv_scale, w, fb, signed, q, o, nsat, key, rmode, rbits, nb):
+        """Rounded values of ``x[lo:hi]`` into ``out`` (its dtype)."""
+        bad = np.empty(_CHUNK, np.uint8)
+        for start in range(lo, hi, _CHUNK):
+            n = min(_CHUNK, hi - start)
+            xs = x[start : start + n]
+            os = out[start : start + n]
+            nslow = 0
+            for j in range(n):
+                r = _rand(start + j, key, rmode, rbits, nb) if STOCH else _U0
+                ok, rr = _fast(np.float64(xs[j]), GROUP, KIND, r, c, fl)
+                os[j] = rr * inv_scale  # exact: |R| <= 2**53 and 2**-F normal
+                bad[j] = 0 if ok else 1
+                nslow += 0 if ok else 1
+            if nslow:
+                _fix_values(start, n, bad, x, out, w, fb, signed, q, o, nsat, key, rmode, rbits, nb)
+        return 0, 0
+
+    return encode, quantize
+
+
+def _parallel(kernel: object, size: int, *args: object) -> tuple[int, int]:
+    """Run ``kernel(lo, hi, *args)`` over ``[0, size)`` in contiguous parts, one per thread (as many
+    as ``numba.get_num_threads()``, each with at least ``_PAR_MIN`` elements); sums the results."""
+    parts = max(1, min(numba.get_num_threads(), size // _PAR_MIN))
+    if parts == 1:
+        return kernel(0, size, *args)
+    bounds = [size * k // parts // _CHUNK * _CHUNK for k in range(parts)] + [size]
+    results: list = [None] * parts
+
+    def work(k: int) -> None:
+        results[k] = kernel(bounds[k], bounds[k + 1], *args)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(1, parts)]
+    for t in threads:
+        t.start()
+    work(0)
+    for t in threads:
+        t.join()
+    if any(res is None for res in results):
+        raise RuntimeError("a fixed-point kernel thread failed")
+    return sum(res[0] for res in results), sum(res[1] for res in results)
+
+
+def _setup(w: int, fb: int, signed: bool, q: int, o: int, nsat: int, nb: int, wide_input: bool) -> tuple:
+    """((encode, quantize), c, fl) of :func:`_fast` for a format, modes and input dtype."""
+    w, fb, q, o, nsat = int(w), int(fb), int(q), int(o), int(nsat)
+    cmin = -(1 << (w - 1)) if signed else 0
+    cmax = (1 << (w - 1)) - 1 if signed else (1 << w) - 1
+    lo_c = cmin
+    if o == _SAT_SYM and signed and w > 1:
+        lo_c = -cmax  # the minimum code becomes -max (a 1-bit format keeps its minimum)
+    if o in (_SAT, _SAT_SYM):
+        kind = _K_CLAMP
+    elif o == _WRAP and nsat == 0 and w <= 53:  # the float wrap is exact
+        kind = _K_WRAP
+    else:
+        kind = _K_OTHER
+    group = {_RND_ZERO: _G_MAG, _RND_INF: _G_MAG, _SR: _G_STOCH, _SR_EQ: _G_STOCH}.get(q, q)
+    # formats whose LSB or range lies outside the normal float64 exponents: S = 0 sends every
+    # nonzero input to the exact rule (zero is handled: code 0 in every mode)
+    scale = 2.0**fb if -1022 <= fb <= 1022 else 0.0
+    # x * 2**F can underflow to 0 only for F < 0 (float32 inputs: only for F < -900)
+    under = scale == 0.0 or fb < (0 if wide_input else -900)
+    c = (scale, float(cmin), float(cmax), float(lo_c), float(cmax), 2.0**w, 2.0**-w, 2.0 ** int(nb))
+    fl = (under, q in (_RND_INF, _SR_EQ), o == _SAT_ZERO)
+    return _kernels(group, kind), c, fl
+
+
+def _call(which: int, x: np.ndarray, out: np.ndarray, w: int, fb: int, signed: bool, q: int, o: int, nsat: int,
+          key: np.uint64, rmode: int, rbits: np.ndarray, nb: int) -> tuple[int, int]:  # fmt: skip
+    kernels, c, fl = _setup(w, fb, signed, q, o, nsat, nb, x.dtype == np.float64)
+    args = (x, out, c, fl) + ((math.ldexp(1.0, -int(fb)),) if which else ())
+    args += (np.int64(w), np.int64(fb), bool(signed), np.int64(q), np.int64(o), np.int64(nsat), np.uint64(key),
+             np.int64(rmode), rbits, np.int64(nb))  # fmt: skip
+    nans, infs = _parallel(kernels[which], x.size, *args)
+    return int(nans), int(infs)
+
+
+def encode_float_kernel(
+    x: np.ndarray, out: np.ndarray, w: int, fb: int, signed: bool, q: int, o: int, nsat: int,
+    key: np.uint64, rmode: int, rbits: np.ndarray, nb: int,
+) -> tuple[int, int]:  # fmt: skip
+    """Codes of float32/float64 ``x`` (1-d, contiguous) into ``out`` (uint64 holding sign-extended
+    two's complement), bit-exact with the reference.
+
+    ``q``/``o`` are :class:`FixedRounding`/:class:`FixedOverflow` values, ``nsat`` the saturation
+    bits; stochastic modes draw ``nb``-bit integers from the counter stream of ``key``
+    (``rmode`` 1) or take ``rbits`` (uint64, ``rmode`` 2). NaN, and an infinity under a wrapping
+    mode, get code 0 and are counted.
+
+    Returns
+    -------
+    tuple
+        (number of NaN inputs, number of infinite inputs under WRAP / WRAP_SM).
+    """
+    return _call(0, x, out, w, fb, signed, q, o, nsat, key, rmode, rbits, nb)
+
+
+def quantize_float_kernel(
+    x: np.ndarray, out: np.ndarray, w: int, fb: int, signed: bool, q: int, o: int, nsat: int,
+    key: np.uint64, rmode: int, rbits: np.ndarray, nb: int,
+) -> None:  # fmt: skip
+    """Rounded values of float32/float64 ``x`` (1-d, contiguous) into ``out`` (its dtype), bit-exact
+    with the reference (the float64 value of the code, then ``out``'s dtype). NaN stays NaN, as
+    does an infinity under a wrapping mode. Arguments as :func:`encode_float_kernel`."""
+    _call(1, x, out, w, fb, signed, q, o, nsat, key, rmode, rbits, nb)
+
+
+@numba.njit(cache=True, nogil=True)
+def _decode_range(lo, hi, codes, out, fb, inv, signed):
+    """Values of ``codes[lo:hi]`` into ``out``: ``float64(code) * inv`` with ``inv = 2**-fb``, or
+    ``ldexp`` where ``inv`` is 0 (2**-fb not normal)."""
+    cs = codes[lo:hi]  # views indexed from 0 (see _kernels)
+    os = out[lo:hi]
+    if inv == 0.0:
+        for j in range(hi - lo):
+            val = np.float64(np.int64(cs[j])) if signed else np.float64(np.uint64(cs[j]))
+            os[j] = math.ldexp(val, -fb)
+    elif signed:
+        for j in range(hi - lo):
+            os[j] = np.float64(np.int64(cs[j])) * inv
+    else:
+        for j in range(hi - lo):
+            os[j] = np.float64(np.uint64(cs[j])) * inv
+    return 0, 0
+
+
+def decode_kernel(codes: np.ndarray, out: np.ndarray, fb: int, signed: bool) -> None:
+    """Values of ``codes`` (1-d, any integer dtype; for signed formats uint64 may hold sign-extended
+    two's complement) into ``out`` (float64, or float32: the float64 value rounded once more): the
+    nearest float64 of ``code * 2**-fb``.
+
+    With 2**-fb normal, ``float64(code) * 2**-fb`` is that (one rounding, of the code, and the
+    value of a nonzero code is then normal); otherwise ``ldexp`` (where a code has over 53 bits,
+    its value is normal there too).
+    """
+    fb = int(fb)
+    inv = math.ldexp(1.0, -fb) if -1022 <= fb <= 1022 else 0.0
+    _parallel(_decode_range, codes.size, codes, out, np.int64(fb), inv, bool(signed))
