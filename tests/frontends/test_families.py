@@ -102,14 +102,9 @@ def test_jax_block_jit_bf16_and_errors():
     x = _data((6, 64))
     ref = lowprec.quantize(x, "mxfp4", axis=0)
     assert _same(jax.jit(lambda v: lj.quantize(v, "mxfp4", axis=0))(x), ref)
-    with pytest.raises(NotImplementedError, match="NVFP4"):
-        lj.quantize(x, "nvfp4")
-    with pytest.raises(NotImplementedError):
-        lj.quantize(x, "mxfp4", "stochastic", key=jax.random.key(0))
-    with pytest.raises(NotImplementedError, match="bits <= 24"):
-        lj.quantize(x, FixedFormat(32, 8))
-    with pytest.raises(NotImplementedError):
-        lj.quantize(x, FixedFormat(8, 3), overflow="WRAP_SM")
+    for fmt in ("nvfp4", "nvfp4_ts", "mxfp4_rceil"):  # more in test_jax_families.py
+        assert _same(lj.quantize(x, fmt), lowprec.quantize(x, fmt))
+    assert _same(lj.quantize(x, FixedFormat(32, 8)), lowprec.quantize(x, FixedFormat(32, 8)))
     with pytest.raises(ValueError):
         lj.quantize(x, "mxfp4", overflow="infinity")
 
