@@ -1,6 +1,8 @@
 // CPU loops over the block-scaled core: one parallel pass over blocks (OpenMP when available).
 #include "block_kernels.h"
 
+#include <vector>
+
 namespace lowprec::cpu {
 namespace {
 
@@ -60,9 +62,16 @@ void run_in(const In* x, const BlockGeometry& gm, const BlockParams& bp, int mod
 
 }  // namespace
 
-void block_run_all(const void* x, int x_bytes, const BlockGeometry& gm, const BlockParams& bp, int mode,
+void block_run_all(const void* x, int x_bytes, const BlockGeometry& gm, const BlockParams& bp_in, int mode,
                    const RandomSource& rs, void* vals, int vals_bytes, void* codes, int code_bytes,
                    uint8_t* scales) {
+  BlockParams bp = bp_in;
+  std::vector<double> lut;
+  if (vals != nullptr && bp.elem_bits <= 8) {  // element values by table (as block_element_value)
+    lut.resize(size_t{1} << bp.elem_bits);
+    for (size_t c = 0; c < lut.size(); ++c) lut[c] = block_element_raw(c, bp);
+    bp.elut = lut.data();
+  }
   if (x_bytes == 4) {
     run_in(static_cast<const float*>(x), gm, bp, mode, rs, vals, vals_bytes, codes, code_bytes, scales);
   } else {

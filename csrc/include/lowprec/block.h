@@ -39,6 +39,7 @@ struct BlockParams {
   int32_t elem_mag_bits;  // bits of an element's magnitude code
   double g;            // the tensor scale (1 without one)
   double div;          // max_elem * g (exact), the amax rule's divisor
+  const double* elut = nullptr;  // optional host table: block_element_raw of every element code
 };
 
 //: A finite nonzero float64 magnitude (bits without the sign) as sig * 2**(e - 52), sig in [2**52, 2**53).
@@ -176,14 +177,15 @@ LOWPREC_HD inline uint64_t block_store_code(uint64_t c, const BlockParams& bp) {
   return v & ((uint64_t{1} << bp.elem_bits) - 1);
 }
 
+//: The value of element code c (the element format's code) before scaling; integers have no -0.
+LOWPREC_HD inline double block_element_raw(uint64_t c, const BlockParams& bp) {
+  if (bp.elem_int && (c & ((uint64_t{1} << bp.elem_mag_bits) - 1)) == 0) return 0.0;
+  return decode_to_f64(c, bp.elem);
+}
+
 //: The dequantized value of element code c (element format's code) in a block of scale e / sval.
 LOWPREC_HD inline double block_element_value(uint64_t c, const BlockParams& bp, int e, double sval) {
-  double ev;
-  if (bp.elem_int && (c & ((uint64_t{1} << bp.elem_mag_bits) - 1)) == 0) {
-    ev = 0.0;  // integers have no -0
-  } else {
-    ev = decode_to_f64(c, bp.elem);
-  }
+  const double ev = bp.elut != nullptr ? bp.elut[c] : block_element_raw(c, bp);
   if (bp.rule != kRuleAmax) return ev * pow2(e);  // exact: element bits x a power of two in range
   return ev * sval * bp.g;
 }
