@@ -16,6 +16,8 @@ if [ ! -f build/CMakeCache.txt ] && command -v ninja >/dev/null 2>&1; then GEN=(
 cmake -S . -B build "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE="$PY" -DPython_FIND_VIRTUALENV=FIRST \
   -DLOWPREC_CUDA="${LOWPREC_CUDA:-auto}"
 cmake --build build -j "${JOBS:-2}"
+# a CUDA module left in build/ by an earlier configuration must not be copied when CUDA is off
+if [ "${LOWPREC_CUDA:-auto}" = off ]; then rm -f build/_C_cuda*.so build/_C_cuda*.pyd src/lowprec/_C_cuda*.so; fi
 shopt -s nullglob
 copied=0
 for so in build/_C*.so build/_C*.pyd; do
