@@ -27,6 +27,7 @@ quantize/encode are compile-time constants of each kernel (closures cached per c
 from __future__ import annotations
 
 import functools
+import math
 
 import numba
 import numpy as np
@@ -158,6 +159,34 @@ def _f32_bits(typingctx, x):  # type: ignore[no-untyped-def]
 _I32 = np.int32
 
 
+@intrinsic
+def _shr32(typingctx, a, s):  # type: ignore[no-untyped-def]
+    """Logical ``a >> s`` in int32 lanes (``0 <= s < 32``); Numba would widen it to int64."""
+    if not (isinstance(a, types.Integer) and isinstance(s, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        i32 = ir.IntType(32)
+        return builder.lshr(builder.trunc(args[0], i32) if a.bitwidth > 32 else args[0],
+                            builder.trunc(args[1], i32) if s.bitwidth > 32 else args[1])  # fmt: skip
+
+    return types.int32(a, s), codegen
+
+
+@intrinsic
+def _shl32(typingctx, a, s):  # type: ignore[no-untyped-def]
+    """``a << s`` in int32 lanes (``0 <= s < 32``)."""
+    if not (isinstance(a, types.Integer) and isinstance(s, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        i32 = ir.IntType(32)
+        return builder.shl(builder.trunc(args[0], i32) if a.bitwidth > 32 else args[0],
+                           builder.trunc(args[1], i32) if s.bitwidth > 32 else args[1])  # fmt: skip
+
+    return types.int32(a, s), codegen
+
+
 @numba.njit(inline="always", **_NJ)
 def _elem32(xi, thr, s0, cb, c, maxv, e_int, mode):
     """Quantized float32 bits of float32 bits ``xi`` on a power-of-two block grid, in int32 lanes.
@@ -173,13 +202,14 @@ def _elem32(xi, thr, s0, cb, c, maxv, e_int, mode):
     sub = d > 0
     s = _I32(min(s0 + max(d, _I32(0)), _I32(25)))  # sig < 2**24: shifts past 25 decide alike
     sig = _I32((a & _I32(0x7FFFFF)) | (_I32(0x800000) if exf != 0 else _I32(0)))
-    lo = _I32(sig >> s)
-    rem = _I32(sig & ((_I32(1) << s) - _I32(1)))
-    half = _I32((_I32(1) << s) >> _I32(1))
+    lo = _shr32(sig, s)
+    unit = _shl32(_I32(1), s)
+    rem = _I32(sig & (unit - _I32(1)))
+    half = _shr32(unit, _I32(1))
     up = _round_up(mode, rem, half, (lo & 1) == 1, xi < 0, _I32(0), _I32(0), _I32(0)) & (rem != 0)
     inc = _I32(1) if up else _I32(0)
     v_sub = _bits_f32(_I32(cb + lo + inc)) - c
-    v_norm = _bits_f32(_I32(((a >> s0) + inc) << s0))
+    v_norm = _bits_f32(_shl32(_I32(_shr32(a, s0) + inc), s0))
     v = min(v_sub if sub else v_norm, maxv)
     vb = _f32_bits(v)
     keep = (xi < 0) & ((not e_int) | (vb != 0))  # integer elements have no -0
@@ -213,10 +243,32 @@ def _elem64(xf, xb, idx, mul, div, bad, s0, thr, mbits, cbits, c, maxv, max_mag,
 @numba.njit(inline="always", **_NJ)
 def _run32(xbits, obits, base, cnt, thr, s0, cb, c, maxv, e_int, mode):
     """``cnt`` consecutive elements by :func:`_elem32` (``cnt``/``mode`` constants after inlining)."""
-    xs = xbits[base : base + cnt]  # slices: a loop index known >= 0 skips the negative-index select,
-    os_ = obits[base : base + cnt]  # which would otherwise stop the loop from vectorising
+    ub = np.uint64(base)  # unsigned indices: no negative-index select, which stops vectorisation
     for j in range(cnt):
-        os_[j] = _elem32(xs[j], thr, s0, cb, c, maxv, e_int, mode)
+        obits[ub + np.uint64(j)] = _elem32(xbits[ub + np.uint64(j)], thr, s0, cb, c, maxv, e_int, mode)
+
+
+@numba.njit(inline="always", **_NJ)
+def _run64(xf, out_vals, ub, cnt, mul, div, s0, thr, mbits, cbits, c, maxv, e_int, mode, use_div):
+    """``cnt`` elements from unsigned index ``ub``: quantize by the float64 rule, deterministic modes."""
+    for j in range(cnt):
+        k = ub + np.uint64(j)
+        xv = np.float64(xf[k])
+        ax = abs(xv)
+        q = ax / div if use_div else ax * mul
+        neg = math.copysign(1.0, xv) < 0.0  # the sign bit (-0 included)
+        v, _code = _round_elem(q, neg, s0, thr, mbits, cbits, c, mode, np.int64(0), np.int64(0))
+        v = min(v, maxv)
+        sv = -v if (neg and ((not e_int) or v != 0.0)) else v  # integer elements have no -0
+        out_vals[k] = sv * div
+
+
+@numba.njit(inline="always", **_NJ)
+def _amax(xbits, ub, cnt, am):
+    """``max(am, |bits|)`` over ``cnt`` elements from unsigned index ``ub``."""
+    for j in range(cnt):
+        am = max(am, xbits[ub + np.uint64(j)] & _ABS32)
+    return am
 
 
 @numba.njit(**_NJ)
@@ -238,30 +290,38 @@ def _r1_blocks(xf, xbits, blk0, blk1, dims, bdims, rule, ein, sin, ep, g, den, s
     use_key = rbits.size == 0
     fast32 = (not amax_rule) and what == 0 and mode < SR and obits.size > 0
     s0_32 = _I32(23 - mbits)
+    # block coordinates (pp, j1, qq, j2) of blk0, then stepped: no divisions per block
+    j2 = blk0 % nb2
+    t = blk0 // nb2
+    qq = t % big_q
+    t //= big_q
+    j1 = t % nb1
+    pp = t // nb1
+    j2 -= 1
     for blk in range(blk0, blk1):
-        j2 = blk % nb2
-        t = blk // nb2
-        qq = t % big_q
-        t //= big_q
-        j1 = t % nb1
-        pp = t // nb1
+        j2 += 1
+        if j2 == nb2:
+            j2 = 0
+            qq += 1
+            if qq == big_q:
+                qq = 0
+                j1 += 1
+                if j1 == nb1:
+                    j1 = 0
+                    pp += 1
         i1_0 = j1 * b1
         i1_1 = min(l1, i1_0 + b1)
         i2_0 = j2 * b2
         cnt = min(l2, i2_0 + b2) - i2_0
         am = _I32(0)
         for i1 in range(i1_0, i1_1):
-            base = ((pp * l1 + i1) * big_q + qq) * l2 + i2_0
-            xs = xbits[base : base + cnt]
+            ub = np.uint64(((pp * l1 + i1) * big_q + qq) * l2 + i2_0)
             if cnt == 32:
-                for j in range(32):
-                    am = max(am, xs[j] & _ABS32)
+                am = _amax(xbits, ub, 32, am)
             elif cnt == 16:
-                for j in range(16):
-                    am = max(am, xs[j] & _ABS32)
+                am = _amax(xbits, ub, 16, am)
             else:
-                for j in range(cnt):
-                    am = max(am, xs[j] & _ABS32)
+                am = _amax(xbits, ub, cnt, am)
         bad, scode, mul, div = _block_scale(
             am, rule, emax_e, m_e, smax_e, s_emin, s_emax, z_s, s_nan, ps, g, den, slut, n
         )
@@ -296,6 +356,30 @@ def _r1_blocks(xf, xbits, blk0, blk1, dims, bdims, rule, ein, sin, ep, g, den, s
                     else:
                         _run32(xbits, obits, base, cnt, thr32, s0_32, cb, c32, maxv32, e_int, mode)
                 continue
+        if what == 0 and mode < SR:  # deterministic quantize by the float64 rule, vectorisable loops
+            for i1 in range(i1_0, i1_1):
+                ub = np.uint64(((pp * l1 + i1) * big_q + qq) * l2 + i2_0)
+                if bad:
+                    for j in range(cnt):
+                        out_vals[ub + np.uint64(j)] = np.nan
+                elif amax_rule:
+                    if mode == RNE:
+                        _run64(
+                            xf, out_vals, ub, cnt, mul, div, s0, thr, mbits, cbits, c, maxv, e_int, RNE, True
+                        )
+                    elif mode == RTZ:
+                        _run64(
+                            xf, out_vals, ub, cnt, mul, div, s0, thr, mbits, cbits, c, maxv, e_int, RTZ, True
+                        )
+                    else:
+                        _run64(
+                            xf, out_vals, ub, cnt, mul, div, s0, thr, mbits, cbits, c, maxv, e_int, mode, True
+                        )
+                else:
+                    _run64(
+                        xf, out_vals, ub, cnt, mul, div, s0, thr, mbits, cbits, c, maxv, e_int, mode, False
+                    )
+            continue
         for i1 in range(i1_0, i1_1):
             base = ((pp * l1 + i1) * big_q + qq) * l2 + i2_0
             for i in range(base, base + cnt):

@@ -1,0 +1,196 @@
+"""The fast float32 block kernels (lowprec._numba._block_fast) against the reference, bit for bit.
+
+Inputs are built to reach every branch of the fast path: every element value of the (<= 8-bit)
+element format, every midpoint and both float32 neighbours of each, on power-of-two and
+non-power-of-two block grids; blocks whose amax is a power of two or just below one; zero, -0,
+NaN and +-Inf blocks; float32 subnormals; tiny elements next to a huge amax; blocks so small that
+the float32 grid underflows (the float64 element path); ragged last blocks; a non-last axis.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lowprec
+from lowprec import blocks
+from lowprec._numba import _block as nb_block
+from lowprec.formats._block import BLOCK_FORMATS, BlockFormat
+from lowprec.reference._block import encode_block_reference, quantize_block_reference
+from lowprec.rounding import Rounding
+from lowprec.testing import sweep_values
+
+_MX = ["mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e3m2", "mxfp6_e2m3", "mxfp4", "mxint8", "bfp4", "bfp8"]
+_F32MAX = float(np.finfo(np.float32).max)
+
+
+def _element_sweep(f: BlockFormat) -> np.ndarray:
+    """Finite sweep values of the element format (values, midpoints, neighbours, beyond the max)."""
+    v = sweep_values(f.element_format, np.float64)
+    return v[np.isfinite(v)]
+
+
+def _blocks_for(f: BlockFormat, scales: list[float]) -> list[np.ndarray]:
+    """Blocks of the element sweep times each scale, slot 0 pinned to +-max_elem x scale."""
+    b = f.block if isinstance(f.block, int) else f.block[1]
+    sweep = _element_sweep(f)
+    top = float(f.element_max)
+    out = []
+    for k, s in enumerate(scales):
+        with np.errstate(over="ignore"):
+            vals = sweep * s
+        vals = vals[np.abs(vals) <= _F32MAX]
+        n = -(-vals.size // (b - 1))
+        vals = np.concatenate([vals, np.zeros(n * (b - 1) - vals.size)]).reshape(n, b - 1)
+        pin = np.full((n, 1), top * s * (-1 if k % 2 else 1))
+        out += list(np.concatenate([pin, vals], axis=1))
+    return out
+
+
+def _special_blocks(b: int) -> list[np.ndarray]:
+    tiny = float(np.finfo(np.float32).smallest_subnormal)
+    rng = np.random.default_rng(3)
+    res = [np.zeros(b), -np.zeros(b)]
+    for bad in (np.nan, np.inf, -np.inf):
+        z = rng.standard_normal(b)
+        z[b // 2] = bad
+        res.append(z)
+    for k in (-126, -100, -3, 0, 1, 7, 100, 127):  # amax at and just below a power of two
+        z = rng.standard_normal(b) * 2.0 ** (k - 3)
+        z[0] = 2.0**k
+        res.append(z.copy())
+        z[0] = float(np.nextafter(np.float32(2.0**k), np.float32(0)))
+        res.append(z)
+    sub = rng.integers(1, 1 << 23, size=b) * tiny * np.where(rng.random(b) < 0.5, -1, 1)
+    res.append(sub)  # all float32 subnormals: the float32 grid underflows, float64 path
+    mixed = rng.standard_normal(b) * 2.0**-140
+    mixed[1] = 3.0e38  # tiny elements next to a huge amax
+    res.append(mixed)
+    ties = (np.arange(b) % 16 + 0.5) * 0.25 * np.where(np.arange(b) % 2, -1, 1)
+    res.append(ties)
+    return res
+
+
+def _layout(blist: list[np.ndarray], b: int, per_row: int = 4) -> np.ndarray:
+    """Rows of ``per_row`` blocks plus a ragged last block (the row's first 5 values again)."""
+    n = -(-len(blist) // per_row) * per_row
+    blist = blist + [np.zeros(b)] * (n - len(blist))
+    x = np.concatenate(blist).reshape(n // per_row, per_row * b)
+    x = np.concatenate([x, x[:, :5]], axis=1)
+    return x.astype(np.float32)
+
+
+def _mx_inputs(f: BlockFormat) -> np.ndarray:
+    emax = f.element_emax
+    scales = [2.0**e for e in (-135, -127, -120, -20, -1, 0, 3, 60, 126 - emax)]
+    return _layout(_blocks_for(f, scales) + _special_blocks(f.block), f.block)
+
+
+def _nv_inputs(f: BlockFormat) -> np.ndarray:
+    # scales that are e4m3 values (grid exact: ties and neighbours land exactly), and some that are not
+    scales = [2.0**-9, 0.375 * 2.0**-6, 1.0, 1.375, 448.0, 1.0e-3, 7.1e3, 2.0**100]
+    return _layout(_blocks_for(f, scales) + _special_blocks(16), 16)
+
+
+def _assert_same_values(q: np.ndarray, r: np.ndarray, x: np.ndarray) -> None:
+    nan_q, nan_r = np.isnan(q), np.isnan(r)
+    assert np.array_equal(nan_q, nan_r), "NaN pattern differs"
+    qb, rb = q.view(np.uint32)[~nan_q], r.view(np.uint32)[~nan_r]
+    bad = np.nonzero(qb != rb)[0]
+    assert bad.size == 0, (
+        f"{bad.size} values differ, e.g. x={x[~nan_q][bad[:4]]} -> {q[~nan_q][bad[:4]]} vs {r[~nan_r][bad[:4]]}"
+    )
+
+
+def _check(x: np.ndarray, f: BlockFormat, mode: Rounding, axis: int = -1, n: int = 32) -> None:
+    """Fast quantize and encode against the reference functions (called directly: the oracle)."""
+    kw: dict = {}
+    rb = None
+    if mode.is_stochastic:
+        rb = lowprec.random_bits(11, x.shape, n)
+        kw = {"random_bits": rb, "n_random_bits": n}
+        seeded = blocks.quantize(x, f, axis=axis, rounding=mode, seed=11, n_random_bits=n)
+    q = blocks.quantize(x, f, axis=axis, rounding=mode, **kw)
+    r = quantize_block_reference(x, f, axis, mode, rb, n if rb is not None else 0).astype(x.dtype)
+    _assert_same_values(q, r, x)
+    if mode.is_stochastic:
+        _assert_same_values(seeded, q, x)  # counter-based bits inside the kernel == explicit bits
+    e = blocks.encode(x, f, axis=axis, rounding=mode, **kw)
+    codes, scales, g = encode_block_reference(x, f, axis, mode, rb, n if rb is not None else 0)
+    ef = f.element_format
+    want = (lowprec.pack(codes, ef) if ef.nbits < 8 else codes, scales) + (
+        (np.float32(g),) if f.tensor_scale else ()
+    )
+    assert len(e) == len(want)
+    for u, v in zip(e, want):
+        np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
+
+
+# the scale rule only moves the grid; every mode with the OCP rule, a few modes with the others
+_RULE_MODES = [("floor", m) for m in Rounding] + [
+    (r, m)
+    for r in ("ceil", "even", "rceil")
+    for m in (Rounding.NEAREST_EVEN, Rounding.TOWARD_ZERO, Rounding.TOWARD_NEGATIVE, Rounding.STOCHASTIC)
+]
+
+
+@pytest.mark.parametrize("name", _MX)
+@pytest.mark.parametrize(("rule", "mode"), _RULE_MODES)
+def test_mx_sweep_fast_equals_reference(name: str, rule: str, mode: Rounding) -> None:
+    f = BLOCK_FORMATS[name].replace(scale_rule=rule)
+    _check(_mx_inputs(f), f, mode)
+
+
+@pytest.mark.parametrize("name", ["nvfp4", "nvfp4_ts"])
+@pytest.mark.parametrize("mode", list(Rounding))
+def test_nvfp4_sweep_fast_equals_reference(name: str, mode: Rounding) -> None:
+    f = BLOCK_FORMATS[name]
+    x = _nv_inputs(f)
+    _check(x, f, mode)
+    if mode.is_stochastic:
+        _check(x, f, mode, n=9)
+
+
+@pytest.mark.parametrize("name", ["mxfp4", "mxfp8_e4m3", "mxint8", "nvfp4"])
+@pytest.mark.parametrize("mode", [Rounding.NEAREST_EVEN, Rounding.TOWARD_ZERO, Rounding.STOCHASTIC])
+def test_non_last_axis_and_2d_blocks(name: str, mode: Rounding) -> None:
+    f = BLOCK_FORMATS[name]
+    b = f.block
+    x = _layout(_special_blocks(b) + _blocks_for(f, [1.0, 2.0**-20]), b)[:, : 2 * b + 5]
+    _check(
+        np.ascontiguousarray(x.T),
+        f,
+        mode,
+        axis=0,
+    )  # blocks down the columns
+    x3 = x[: x.shape[0] // 2 * 2].reshape(2, -1, x.shape[1])
+    _check(
+        x3,
+        f,
+        mode,
+        axis=1,
+    )  # middle axis: 2 x columns
+    f2 = f.replace(block=(4, 8), axis=(-2, -1))
+    _check(
+        x,
+        f2,
+        mode,
+    )  # 2-D tiles over contiguous rows
+
+
+@pytest.mark.parametrize("name", ["mxfp4", "mxfp8_e4m3", "mxfp8_e5m2", "mxfp6_e2m3", "mxint8", "nvfp4"])
+@pytest.mark.parametrize("mode", [Rounding.NEAREST_EVEN, Rounding.TOWARD_ZERO])
+def test_float32_presets_take_the_fast_path(
+    name: str, mode: Rounding, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweeps above test the fast kernels only if presets on float32 reach them."""
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("general kernel called")
+
+    x = _mx_inputs(BLOCK_FORMATS["mxfp4"])
+    monkeypatch.setattr(nb_block, "general_kernel", refuse)
+    blocks.quantize(x, name, rounding=mode)
+    blocks.encode(x, name, rounding=mode)
+    with pytest.raises(AssertionError, match="general kernel"):
+        blocks.quantize(x.astype(np.float64), name, rounding=mode)  # float64 input: general kernel
