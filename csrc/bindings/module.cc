@@ -9,6 +9,7 @@
 
 #include "../cpu/block_kernels.h"
 #include "../cpu/fixed_kernels.h"
+#include "../cpu/gemm_kernels.h"
 #include "../cpu/kernels.h"
 #include "params.h"
 
@@ -228,6 +229,66 @@ void block_call(const InArray& x, std::optional<OutArray>& vals, std::optional<O
   lowprec::cpu::block_run_all(x.data(), xb, gm, bp, mode, rs, vptr, vb, cptr, cb, sptr);
 }
 
+// ---- emulated GEMM (csrc/include/lowprec/gemm.h) ---------------------------------------------------
+//: formats: FloatParams of (acc, promote, partial, out); ints: (amode, aovf, povf, wovf, omode, oovf, block,
+//: keep, fused, promote, exact, tree, f32, sh); hi: the largest finite acc value (used when sh >= 0).
+void gemm_call(const InArray& a, const InArray& bt, const InArray& c0, OutArray& out, const InArray& bounds,
+               const InArray& order, const nb::tuple& formats, const nb::tuple& ints, double hi) {
+  if (a.ndim() != 2 || bt.ndim() != 2 || c0.ndim() != 2 || out.ndim() != 2) {
+    throw std::invalid_argument("gemm: a, bt, c0 and out must be 2-d");
+  }
+  for (const auto* x : {&a, &bt, &c0}) {
+    if (!is_float(x->dtype(), 64)) throw std::invalid_argument("gemm: a, bt and c0 must be float64");
+  }
+  if (!is_float(out.dtype(), 64)) throw std::invalid_argument("gemm: out must be float64");
+  const int64_t m = static_cast<int64_t>(a.shape(0)), k = static_cast<int64_t>(a.shape(1));
+  const int64_t n = static_cast<int64_t>(bt.shape(0));
+  if (static_cast<int64_t>(bt.shape(1)) != k) throw std::invalid_argument("gemm: a and bt need the same K");
+  if (static_cast<int64_t>(c0.shape(0)) != m || static_cast<int64_t>(c0.shape(1)) != n ||
+      static_cast<int64_t>(out.shape(0)) != m || static_cast<int64_t>(out.shape(1)) != n) {
+    throw std::invalid_argument("gemm: c0 and out must be (M, N)");
+  }
+  if (formats.size() != 4 || ints.size() != 14) throw std::invalid_argument("gemm: 4 formats and 14 ints");
+  lowprec::GemmParams g;
+  g.acc = params_from_tuple(nb::cast<nb::tuple>(formats[0]));
+  g.prom = params_from_tuple(nb::cast<nb::tuple>(formats[1]));
+  g.part = params_from_tuple(nb::cast<nb::tuple>(formats[2]));
+  g.out = params_from_tuple(nb::cast<nb::tuple>(formats[3]));
+  int32_t v[14];
+  for (int i = 0; i < 14; ++i) v[i] = nb::cast<int32_t>(ints[i]);
+  g.amode = v[0], g.aovf = v[1], g.povf = v[2], g.wovf = v[3], g.omode = v[4], g.oovf = v[5];
+  g.block = v[6], g.keep = v[7], g.fused = v[8], g.promote = v[9], g.exact = v[10], g.tree = v[11];
+  g.f32 = v[12], g.sh = v[13];
+  g.hi = hi;
+  check_mode(g.amode, g.aovf, 0);
+  check_mode(g.omode, g.oovf, 0);
+  check_mode(lowprec::kNearestEven, g.povf, 0);
+  check_mode(lowprec::kNearestEven, g.wovf, 0);
+  if (lowprec::is_stochastic(g.amode) || lowprec::is_stochastic(g.omode)) {
+    throw std::invalid_argument("gemm: deterministic rounding modes only");
+  }
+  if (g.block < 1 || g.keep > 62 || g.promote < 0) throw std::invalid_argument("gemm: bad block/keep/promote");
+  if (g.sh >= 0 && (g.sh < 29 || g.sh > 51)) throw std::invalid_argument("gemm: sh must be -1 or in 29..51");
+  const auto is_i64 = [](const nb::dlpack::dtype& dt) {
+    return dt.code == static_cast<uint8_t>(nb::dlpack::dtype_code::Int) && dt.bits == 64 && dt.lanes == 1;
+  };
+  if (!is_i64(bounds.dtype()) || !is_i64(order.dtype())) throw std::invalid_argument("gemm: int64 bounds/order");
+  if (bounds.size() < 2 || order.size() != bounds.size() - 1) {
+    throw std::invalid_argument("gemm: bounds has nsplit + 1 entries, order nsplit");
+  }
+  g.nsplit = static_cast<int32_t>(order.size());
+  const auto* bd = static_cast<const int64_t*>(bounds.data());
+  const auto* od = static_cast<const int64_t*>(order.data());
+  if (bd[0] != 0 || bd[g.nsplit] != k) throw std::invalid_argument("gemm: bounds must run from 0 to K");
+  for (int s = 0; s < g.nsplit; ++s) {
+    if (bd[s + 1] < bd[s]) throw std::invalid_argument("gemm: bounds must not decrease");
+    if (od[s] < 0 || od[s] >= g.nsplit) throw std::invalid_argument("gemm: order out of range");
+  }
+  nb::gil_scoped_release release;
+  lowprec::cpu::gemm(static_cast<const double*>(a.data()), static_cast<const double*>(bt.data()),
+                     static_cast<const double*>(c0.data()), static_cast<double*>(out.data()), m, n, k, g, bd, od);
+}
+
 }  // namespace
 
 NB_MODULE(_C, m) {
@@ -269,5 +330,8 @@ NB_MODULE(_C, m) {
         "elem_bits, elem_mag_bits, tensor scale g, max_elem * g). Writes dequantized values into\n"
         "``vals`` (float32/float64) or element codes into ``codes`` (uint8/uint16), and scale codes\n"
         "into ``scales`` (uint8, one per block). Stochastic modes: ``random_bits`` or stream ``seed``.");
+  m.def("gemm", &gemm_call, "a"_a, "bt"_a, "c0"_a, "out"_a.noconvert(), "bounds"_a, "order"_a, "formats"_a,
+        "ints"_a, "hi"_a,
+        "Emulated GEMM (lowprec.ops._gemm_cpp): out = model(a @ bt.T + c0), float64, C-contiguous.");
   m.attr("ENCODE_ERROR") = lowprec::kEncodeError;
 }
