@@ -64,7 +64,7 @@ def _fma_step(v, c, f32, p, mode, ovf):
     return add2(v, c, p, mode, ovf)
 
 
-@numba.njit(**_NJ)
+@numba.njit(inline="always", **_NJ)
 def _fma32(v, c, mode, pa, aovf):
     """``_fma_step(v, c, True, ...)`` with the error-free transformation only where it matters.
 
@@ -88,13 +88,13 @@ def _fma32(v, c, mode, pa, aovf):
     return add2(v, c, pa, mode, aovf)
 
 
-@numba.njit(**_NJ)
+@numba.njit(inline="always", **_NJ)
 def _pow2(e):
     """``2.0 ** e`` from the bits, for an integer ``e`` in [-1022, 1023]."""
     return np.int64((e + 1023) << 52).view(np.float64)
 
 
-@numba.njit(**_NJ)
+@numba.njit(inline="always", **_NJ)
 def _round_bits(x, sh, mode):
     """RNE or RZ of a normal float64 ``x`` to ``53 - sh`` significant bits by bit operations.
 
@@ -180,7 +180,7 @@ def _block_aligned(arow, brow, k, kend, c, keep, fused, pa, amode, aovf, tmp, f3
     return _rs(np.float64(acc), 0.0, q, False, pa, amode, aovf)
 
 
-@numba.njit(**_NJ)
+@numba.njit(inline="always", **_NJ)
 def _block_fast(arow, brow, k, kend, c, keep, sh, hi, pa, amode, aovf, tmp):
     """``_block_aligned`` (fused) for finite terms whose aligned sum is exact in float64.
 
