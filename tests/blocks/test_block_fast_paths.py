@@ -111,7 +111,8 @@ def _check(x: np.ndarray, f: BlockFormat, mode: Rounding, axis: int = -1, n: int
         kw = {"random_bits": rb, "n_random_bits": n}
         seeded = blocks.quantize(x, f, axis=axis, rounding=mode, seed=11, n_random_bits=n)
     q = blocks.quantize(x, f, axis=axis, rounding=mode, **kw)
-    r = quantize_block_reference(x, f, axis, mode, rb, n if rb is not None else 0).astype(x.dtype)
+    with np.errstate(over="ignore"):  # ceil/rceil grids can round up to 2**128: inf in float32
+        r = quantize_block_reference(x, f, axis, mode, rb, n if rb is not None else 0).astype(x.dtype)
     _assert_same_values(q, r, x)
     if mode.is_stochastic:
         _assert_same_values(seeded, q, x)  # counter-based bits inside the kernel == explicit bits

@@ -1,27 +1,30 @@
 """Fast Numba kernels for block-scaled formats: float32 input, one parallel pass, branch-light elements.
 
-These cover the common case of :func:`lowprec._numba._block.block_kernel` (which dispatches here and
-keeps its general kernel for everything else). Per block: the amax is the integer max of the
-magnitude bits (NaN/Inf blocks are the ones whose max reaches the Inf pattern), the scale comes from
-those bits, and every element is rounded by one short, vectorisable rule:
+These cover the common case of :func:`lowprec._numba._block.block_kernel`, which dispatches here
+(:func:`fast_supported`) and keeps its general kernel for everything else (float64 input, element
+formats without zero/subnormals/sign, bounds below). Per block: the amax is the integer max of the
+magnitude bits (a NaN/Inf block is one whose max reaches the Inf pattern), the scale comes from
+those bits (:func:`lowprec._numba._block._pow2_exponent`; for the ``amax`` rule one exact float64
+division, see below), and the elements are rounded by one of two short, vectorisable rules:
 
-- the element's value divided by the block scale is formed **exactly** in float64: ``|x| * 2**-e``
-  for power-of-two scales (float32 inputs times any E8M0 scale stay inside float64's range), or
-  ``|x| / (s * g)`` for the ``amax`` (NVFP4) rule, a correctly rounded float64 division. That
-  division cannot change any rounding decision: the exact quotient of a 24-bit ``x`` by the
-  ``<= 28``-bit divisor is either exactly a point of the element grid (values, midpoints, and for
-  stochastic rounding the ``2**-n`` steps between them) or it is separated from every such point by
-  a relative gap of at least ``2**-(bits + 1)``, far above float64's half-ulp; the dispatcher checks
-  this bound per format and falls back to the general kernel where it fails;
-- the quotient is rounded on its own float64 bits: shift right by ``52 - M`` (more below the
-  element's smallest normal), decide the carry with the rounding mode, and rebuild the value with
+- **int32 lanes** (quantize, power-of-two scale, deterministic modes, when the block's grid
+  ``element x 2**e`` is exact in float32 -- everything but blocks with amax below ~2**-120): the
+  input's own float32 bits are rounded on the scaled grid. Shift right by ``23 - M`` (more below
+  the grid's smallest normal), decide the carry with the rounding mode, and rebuild the value with
   the carry running into the exponent (normal range) or by a magic-number subtraction (subnormal
-  range); saturation is a ``min`` against the element maximum;
-- the result is multiplied back by the scale (exact in float64) and stored as float32 (one
-  rounding, as the reference's cast).
+  range); saturation is a ``min`` against the grid's maximum. No division, no float64.
+- **float64** (everything else): the element's value divided by the block scale is formed
+  exactly -- ``|x| * 2**-e`` for power-of-two scales, or ``|x| / (s * g)`` for the ``amax``
+  (NVFP4) rule, a correctly rounded float64 division that cannot change a rounding decision: the
+  exact quotient of a 24-bit ``x`` by the ``<= 28``-bit divisor is either exactly a point of the
+  element grid (values, midpoints, and for stochastic rounding the ``2**-n`` steps between them)
+  or separated from every such point by a relative gap of at least ``2**-(bits + 1)``, far above
+  float64's half-ulp (:func:`fast_supported` checks the bound per format) -- and rounded on its
+  float64 bits as above, then multiplied back by the scale (exact) and stored (one rounding).
 
-The rounding mode, the rule family (power of two or ``amax``), integer elements and
-quantize/encode are compile-time constants of each kernel (closures cached per combination).
+Stochastic rounding uses the same counter-based bits as every backend (flat C-order index).
+All functions are module-level (cacheable); the parallel loop calls a non-inlined worker per chunk
+of blocks, since loops inside a parfor body do not vectorise in int32 lanes.
 """
 
 from __future__ import annotations
