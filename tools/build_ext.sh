@@ -20,8 +20,9 @@ cmake --build build -j "${JOBS:-2}"
 if [ "${LOWPREC_CUDA:-auto}" = off ]; then rm -f build/_C_cuda*.so build/_C_cuda*.pyd src/lowprec/_C_cuda*.so; fi
 shopt -s nullglob
 copied=0
+  # copy then rename: a new inode, so running processes that have the old module mapped do not crash
 for so in build/_C*.so build/_C*.pyd; do
-  cp -f "$so" src/lowprec/
+  cp -f "$so" "src/lowprec/.$(basename "$so").tmp" && mv -f "src/lowprec/.$(basename "$so").tmp" "src/lowprec/$(basename "$so")"
   echo "copied $so -> src/lowprec/"
   copied=1
 done
@@ -29,5 +30,5 @@ if [ "$copied" = 0 ]; then echo "no extension modules were built" >&2; exit 1; f
 # an editable install (pip install -e .) loads the modules from site-packages: refresh those copies too
 dest="$("$PY" -c 'import importlib.util as u, os; s = u.find_spec("lowprec._C"); print(os.path.dirname(s.origin) if s else "")' 2>/dev/null || true)"
 if [ -n "$dest" ] && [ "$dest" != "$PWD/src/lowprec" ]; then
-  for so in build/_C*.so; do cp -f "$so" "$dest/"; echo "copied $so -> $dest/"; done
+  for so in build/_C*.so; do cp -f "$so" "$dest/.$(basename "$so").tmp" && mv -f "$dest/.$(basename "$so").tmp" "$dest/$(basename "$so")"; echo "copied $so -> $dest/"; done
 fi
