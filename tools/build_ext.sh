@@ -20,7 +20,7 @@ cmake --build build -j "${JOBS:-2}"
 if [ "${LOWPREC_CUDA:-auto}" = off ]; then rm -f build/_C_cuda*.so build/_C_cuda*.pyd src/lowprec/_C_cuda*.so; fi
 shopt -s nullglob
 copied=0
-  # copy then rename: a new inode, so running processes that have the old module mapped do not crash
+# copy then rename: a new inode, so running processes that have the old module mapped do not crash
 for so in build/_C*.so build/_C*.pyd; do
   cp -f "$so" "src/lowprec/.$(basename "$so").tmp" && mv -f "src/lowprec/.$(basename "$so").tmp" "src/lowprec/$(basename "$so")"
   echo "copied $so -> src/lowprec/"
