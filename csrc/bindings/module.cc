@@ -11,6 +11,7 @@
 #include "../cpu/fixed_kernels.h"
 #include "../cpu/gemm_kernels.h"
 #include "../cpu/kernels.h"
+#include "gemm_params.h"
 #include "params.h"
 
 namespace nb = nanobind;
@@ -248,27 +249,6 @@ void gemm_call(const InArray& a, const InArray& bt, const InArray& c0, OutArray&
       static_cast<int64_t>(out.shape(0)) != m || static_cast<int64_t>(out.shape(1)) != n) {
     throw std::invalid_argument("gemm: c0 and out must be (M, N)");
   }
-  if (formats.size() != 4 || ints.size() != 14) throw std::invalid_argument("gemm: 4 formats and 14 ints");
-  lowprec::GemmParams g;
-  g.acc = params_from_tuple(nb::cast<nb::tuple>(formats[0]));
-  g.prom = params_from_tuple(nb::cast<nb::tuple>(formats[1]));
-  g.part = params_from_tuple(nb::cast<nb::tuple>(formats[2]));
-  g.out = params_from_tuple(nb::cast<nb::tuple>(formats[3]));
-  int32_t v[14];
-  for (int i = 0; i < 14; ++i) v[i] = nb::cast<int32_t>(ints[i]);
-  g.amode = v[0], g.aovf = v[1], g.povf = v[2], g.wovf = v[3], g.omode = v[4], g.oovf = v[5];
-  g.block = v[6], g.keep = v[7], g.fused = v[8], g.promote = v[9], g.exact = v[10], g.tree = v[11];
-  g.f32 = v[12], g.sh = v[13];
-  g.hi = hi;
-  check_mode(g.amode, g.aovf, 0);
-  check_mode(g.omode, g.oovf, 0);
-  check_mode(lowprec::kNearestEven, g.povf, 0);
-  check_mode(lowprec::kNearestEven, g.wovf, 0);
-  if (lowprec::is_stochastic(g.amode) || lowprec::is_stochastic(g.omode)) {
-    throw std::invalid_argument("gemm: deterministic rounding modes only");
-  }
-  if (g.block < 1 || g.keep > 62 || g.promote < 0) throw std::invalid_argument("gemm: bad block/keep/promote");
-  if (g.sh >= 0 && (g.sh < 29 || g.sh > 51)) throw std::invalid_argument("gemm: sh must be -1 or in 29..51");
   const auto is_i64 = [](const nb::dlpack::dtype& dt) {
     return dt.code == static_cast<uint8_t>(nb::dlpack::dtype_code::Int) && dt.bits == 64 && dt.lanes == 1;
   };
@@ -276,7 +256,8 @@ void gemm_call(const InArray& a, const InArray& bt, const InArray& c0, OutArray&
   if (bounds.size() < 2 || order.size() != bounds.size() - 1) {
     throw std::invalid_argument("gemm: bounds has nsplit + 1 entries, order nsplit");
   }
-  g.nsplit = static_cast<int32_t>(order.size());
+  const lowprec::GemmParams g =
+      lowprec::bindings::gemm_from_tuples(formats, ints, hi, static_cast<int>(order.size()));
   const auto* bd = static_cast<const int64_t*>(bounds.data());
   const auto* od = static_cast<const int64_t*>(order.data());
   if (bd[0] != 0 || bd[g.nsplit] != k) throw std::invalid_argument("gemm: bounds must run from 0 to K");

@@ -8,8 +8,15 @@
 #include <stdexcept>
 #include <string>
 
+#include "../bindings/gemm_params.h"
 #include "../bindings/params.h"
 #include "launch.h"
+
+namespace lowprec::cuda {
+//: csrc/cuda/gemm_kernels.cu
+int launch_gemm(const double* a, const double* bt, const double* c0, double* out, int64_t m, int64_t n, int64_t k,
+                const GemmParams& g, const int64_t* bounds, const int64_t* order, void* stream);
+}  // namespace lowprec::cuda
 
 namespace nb = nanobind;
 using namespace nb::literals;
@@ -128,6 +135,20 @@ void block_run(uintptr_t x, int x_bytes, const nb::tuple& geometry, const nb::tu
         "lowprec block kernel");
 }
 
+//: The emulated GEMM (lowprec._C.gemm) on device arrays: float64 a (m, k), bt (n, k), c0 / out (m, n),
+//: int64 bounds (nsplit + 1, from 0 to k) and order (nsplit), all C-contiguous.
+void gemm(uintptr_t a, uintptr_t bt, uintptr_t c0, uintptr_t out, int64_t m, int64_t n, int64_t k,
+          uintptr_t bounds, uintptr_t order, int nsplit, const nb::tuple& formats, const nb::tuple& ints, double hi,
+          uintptr_t stream) {
+  if (m < 0 || n < 0 || k < 0) throw std::invalid_argument("gemm: negative size");
+  const lowprec::GemmParams g = lowprec::bindings::gemm_from_tuples(formats, ints, hi, nsplit);
+  check(lowprec::cuda::launch_gemm(static_cast<const double*>(ptr(a)), static_cast<const double*>(ptr(bt)),
+                                   static_cast<const double*>(ptr(c0)), static_cast<double*>(ptr(out)), m, n, k, g,
+                                   static_cast<const int64_t*>(ptr(bounds)), static_cast<const int64_t*>(ptr(order)),
+                                   ptr(stream)),
+        "lowprec gemm kernel (tree reductions take at most 64 slices)");
+}
+
 nb::tuple device_count() {
   int err = 0;
   const int n = lowprec::cuda::device_count(&err);
@@ -166,5 +187,8 @@ NB_MODULE(_C_cuda, m) {
         "n"_a = 0, "stream"_a = 0, "random_bits"_a = 0, "random_bits_bytes"_a = 0,
         "Block-scaled format pass over ``x`` (device address, flat C order); arguments as\n"
         "lowprec._C.block_run, with device addresses for vals / codes / scales (uint8, one per block).");
+  m.def("gemm", &gemm, "a"_a, "bt"_a, "c0"_a, "out"_a, "m"_a, "n"_a, "k"_a, "bounds"_a, "order"_a, "nsplit"_a,
+        "formats"_a, "ints"_a, "hi"_a, "stream"_a = 0,
+        "lowprec._C.gemm on device addresses (one thread per output element).");
   m.def("device_count", &device_count, "(number of CUDA devices, error message or '').");
 }

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from lowprec import _cpp
+from lowprec import _cpp, quantize
 from lowprec.ops import _gemm
 from lowprec.ops._gemm_cpp import matmul_cpp
 from lowprec.ops._profile import FP22, GemmProfile
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(not _cpp.available()[0], reason=_cpp.available()[1])
 
@@ -174,8 +180,71 @@ def test_against_fraction_model() -> None:
         assert_bits(matmul_cpp(a, b, prof, c=c), model(a, b, prof, c))
 
 
+def test_backend_keyword() -> None:
+    import lowprec
+
+    rng = np.random.default_rng(2)
+    a, b, c = _random(rng, 4, 19, 3)
+    want = lowprec.matmul(a, b, "h100_fp8", c=c, backend="numba")
+    assert_bits(lowprec.matmul(a, b, "h100_fp8", c=c, backend="cpp"), want)
+    assert_bits(lowprec.matmul(a, b, "h100_fp8", c=c, backend="auto"), want)
+    with pytest.raises(ValueError, match="backend"):
+        lowprec.matmul(a, b, "h100_fp8", backend="cuda")
+
+
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="align"):
         matmul_cpp(np.ones((2, 3)), np.ones((2, 3)), "exact")
     with pytest.raises(ValueError, match="1-d or 2-d"):
         matmul_cpp(np.ones((1, 2, 3)), np.ones((3, 1)), "exact")
+
+
+# ---- the CUDA kernel: compiles here (there may be no GPU); bit-equal on a GPU when one is visible ----------
+def test_cuda_gemm_kernel_compiles(tmp_path: Path) -> None:
+    nvcc = next((c for c in (os.environ.get("CUDACXX"), shutil.which("nvcc"), "/usr/local/cuda/bin/nvcc")
+                 if c and Path(c).is_file()), None)  # fmt: skip
+    if nvcc is None:
+        reason = "nvcc not found (set CUDACXX or put nvcc on PATH)"
+        if os.environ.get("LOWPREC_REQUIRE_CUDA") == "1":
+            pytest.fail(f"LOWPREC_REQUIRE_CUDA=1 but {reason}")
+        pytest.skip(reason)
+    cmd = [
+        nvcc, "-std=c++17", "-O3", "-arch=compute_80", "-Xcompiler", "-Wall", f"-I{ROOT / 'csrc' / 'include'}",
+        "-c", str(ROOT / "csrc" / "cuda" / "gemm_kernels.cu"), "-o", str(tmp_path / "gemm_kernels.o"),
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"nvcc failed:\n{proc.stdout}\n{proc.stderr}"
+    assert "warning" not in proc.stderr.lower(), proc.stderr
+    assert (tmp_path / "gemm_kernels.o").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    "prof", ["h100_fp8_promote128", "ieee_fp32_sequential", "exact", *_custom()[17:24]], ids=str
+)
+def test_cuda_gemm_matches_cpu(prof: object) -> None:
+    if not _cpp.cuda_available()[0]:
+        pytest.skip(_cpp.cuda_available()[1])
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("torch has no CUDA device")
+    from lowprec.ops._gemm_cpp import gemm_args
+
+    p = prof if isinstance(prof, GemmProfile) else GemmProfile.preset(prof)
+    fa, fb, *_, fout = p.formats()
+    rng = np.random.default_rng(3)
+    a, b, c = _adversarial(rng, 6, 45, 7)
+    aq = np.ascontiguousarray(quantize(a, fa))
+    bt = np.ascontiguousarray(quantize(np.ascontiguousarray(b.T), fb))
+    c0 = np.ascontiguousarray(quantize(c, fout))
+    bounds = _gemm.split_bounds(45, p.split_k)
+    order = (np.random.default_rng(p.reduce_seed).permutation(p.split_k) if p.reduce_order == "permutation"
+             else np.arange(p.split_k)).astype(np.int64)  # fmt: skip
+    want = matmul_cpp(a, b, p, c=c)
+    d = [torch.from_numpy(x).cuda() for x in (aq, bt, c0, bounds, order)]
+    out = torch.empty((6, 7), dtype=torch.float64, device="cuda")
+    formats, ints, hi = gemm_args(p)
+    stream = torch.cuda.current_stream().cuda_stream
+    _cpp.cuda_module().gemm(d[0].data_ptr(), d[1].data_ptr(), d[2].data_ptr(), out.data_ptr(), 6, 7, 45,
+                            d[3].data_ptr(), d[4].data_ptr(), p.split_k, formats, ints, hi, stream)  # fmt: skip
+    torch.cuda.synchronize()
+    assert_bits(out.cpu().numpy(), want)

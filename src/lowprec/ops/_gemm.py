@@ -479,7 +479,7 @@ def split_bounds(k: int, n_split: int) -> np.ndarray:
 
 
 def matmul(a: object, b: object, profile: GemmProfile | str = "ieee_fp32_sequential", *,
-           c: object = None) -> np.ndarray:  # fmt: skip
+           c: object = None, backend: str = "auto") -> np.ndarray:  # fmt: skip
     """Emulated ``a @ b + c`` under a hardware accumulation model.
 
     Parameters
@@ -493,6 +493,9 @@ def matmul(a: object, b: object, profile: GemmProfile | str = "ieee_fp32_sequent
         Optional addend ``C0`` broadcastable to ``(M, N)``, rounded (nearest even) to the output
         format, the format of a GPU GEMM's C/D matrices; it is the carry-in of the first block of the
         first K slice (so a block FMA aligns and truncates it like a product).
+    backend
+        ``"numba"`` (this module's kernel), ``"cpp"`` (the C++ core, ``lowprec.ops._gemm_cpp``; same
+        bits) or ``"auto"`` (= ``"numba"``).
 
     Returns
     -------
@@ -509,6 +512,12 @@ def matmul(a: object, b: object, profile: GemmProfile | str = "ieee_fp32_sequent
     16777218.0
     """
     prof = profile if isinstance(profile, GemmProfile) else GemmProfile.preset(profile)
+    if backend not in ("auto", "numba", "cpp"):
+        raise ValueError(f"backend must be 'auto', 'numba' or 'cpp', not {backend!r}")
+    if backend == "cpp":
+        from ._gemm_cpp import matmul_cpp  # imported here: it imports this module
+
+        return matmul_cpp(a, b, prof, c=c)
     fa, fb, facc, fprom, fpart, fout = prof.formats()
     a_ = np.asarray(a, dtype=np.float64)
     b_ = np.asarray(b, dtype=np.float64)
