@@ -462,6 +462,7 @@ def _parallel(kernel: object, size: int, *args: object) -> tuple[int, int]:
     parts = max(1, min(numba.get_num_threads(), size // _PAR_MIN))
     if parts == 1:
         return kernel(0, size, *args)
+    kernel(0, 0, *args)  # compile (if needed) here, not in several threads at once
     bounds = [size * k // parts // _CHUNK * _CHUNK for k in range(parts)] + [size]
     results: list = [None] * parts
 
