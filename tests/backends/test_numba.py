@@ -138,3 +138,110 @@ def test_decode_every_code(name):
     same = (got == want) | (np.isnan(got) & np.isnan(want))
     assert same.all()
     assert (np.signbit(got) == np.signbit(want)).all()
+
+
+# ---- the vectorised path (lowprec._numba._float_simd) ---------------------------------------------
+# Every format below with a zero takes the vectorised kernels from float32 and float64 inputs (checked
+# by test_simd_path_selected); the sweeps reach every branch of its element rule: normal and
+# subnormal results, the carry into the exponent, overflow under each policy, and the elements left
+# to the exact rule (NaN/Inf inputs, negatives of unsigned formats, underflow without subnormals).
+SIMD_FORMATS = [
+    "float16", "bfloat16", "float8_e5m2", "float8_e5m2fnuz", "float8_e4m3", "float8_e4m3fn",
+    "float8_e4m3fnuz", "float8_e4m3b11fnuz", "float8_e3m4", "float6_e2m3fn", "float6_e3m2fn",
+    "float4_e2m1fn", "p3109_k8p1se", "p3109_k8p3sf", "p3109_k8p1uf", "p3109_k8p4ue", "p3109_k8p8uf",
+    "p3109_k16p11se", "p3109_k16p8uf",
+]  # fmt: skip
+NO_SUB = ["float8_e4m3fn", "float16", "p3109_k8p3ue"]  # with subnormals=False
+
+
+def _fmt_variant(name):
+    if name.endswith(":nosub"):
+        return lowprec.get_format(name[: -len(":nosub")]).replace(subnormals=False)
+    return lowprec.get_format(name)
+
+
+def _same_values(got, want):
+    """Bitwise equal, NaN compared by class."""
+    ui = np.uint32 if got.dtype == np.float32 else np.uint64
+    differ = (got.view(ui) != want.view(ui)) & ~(np.isnan(got) & np.isnan(want))
+    bad = np.nonzero(differ)[0]
+    assert bad.size == 0, f"{bad.size} differ, first: {[(got[i], want[i]) for i in bad[:5]]}"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", [*SIMD_FORMATS, *(n + ":nosub" for n in NO_SUB)])
+def test_quantize_exhaustive(name, dtype):
+    fmt = _fmt_variant(name)
+    x = sweep_values(lowprec.get_format(name.split(":")[0]), dtype)
+    if not fmt.has_nan:
+        x = x[~np.isnan(x)]
+    for mode in MODES:
+        for ovf in _policies(fmt):
+            r = _bits(x.size, 11) if mode.is_stochastic else None
+            kw = {"random_bits": r, "n_random_bits": 11} if mode.is_stochastic else {}
+            got = lowprec.quantize(x, fmt, mode, overflow=ovf, backend="numba", **kw)
+            _same_values(got, quantize_reference(x, fmt, mode, ovf, r, 11))
+            if name.endswith(":nosub"):  # encode_exhaustive covers the named formats
+                codes = lowprec.encode(x, fmt, mode, overflow=ovf, backend="numba", **kw)
+                assert_codes_equal(codes, encode_reference(x, fmt, mode, ovf, r, 11), x)
+
+
+@pytest.mark.parametrize("name", [*SIMD_FORMATS, "float32", "tf32"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_simd_path_selected(name, dtype):
+    from lowprec._api import _kparams
+    from lowprec._numba._float_simd import fast_consts
+
+    width = np.dtype(dtype).itemsize * 8
+    p = _kparams(lowprec.get_format(name))
+    for mode in MODES:
+        assert fast_consts(p, width, int(mode), int(resolve_overflow(lowprec.get_format(name), None)))
+
+
+@pytest.mark.parametrize(
+    ("name", "dtype"), [("float8_e8m0fnu", np.float32), ("float64", np.float32), ("float64", np.float64)]
+)
+def test_simd_path_not_selected(name, dtype):
+    from lowprec._api import _kparams
+    from lowprec._numba._float_simd import fast_consts
+
+    p = _kparams(lowprec.get_format(name))
+    assert fast_consts(p, np.dtype(dtype).itemsize * 8, 0, 0) is None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["float32", "tf32", "bfloat16", "float8_e4m3fn", "p3109_k8p3ue"])
+@pytest.mark.parametrize("mode", MODES)
+def test_random_bit_patterns(name, dtype, mode):
+    """Arbitrary bit patterns (every exponent, subnormal inputs, NaN payloads, Infs) spread over
+    many chunks, so rare elements sit between common ones."""
+    fmt = lowprec.get_format(name)
+    ui = np.uint32 if dtype == np.float32 else np.uint64
+    rng = np.random.default_rng(11)
+    x = rng.integers(0, np.iinfo(ui).max, size=30011, dtype=ui, endpoint=True).view(dtype)
+    x[::7] = (rng.standard_normal(x[::7].size) * 3).astype(dtype)
+    ovf = resolve_overflow(fmt, None)
+    r = _bits(x.size, 32) if mode.is_stochastic else None
+    kw = {"random_bits": r, "n_random_bits": 32} if mode.is_stochastic else {}
+    got = lowprec.quantize(x, fmt, mode, overflow=ovf, **kw)
+    _same_values(got, quantize_reference(x, fmt, mode, ovf, r, 32))
+    if fmt.has_nan:
+        codes = lowprec.encode(x, fmt, mode, overflow=ovf, **kw)
+        assert_codes_equal(codes, encode_reference(x, fmt, mode, ovf, r, 32), x)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mode", ["stochastic", "stochastic_equal"])
+def test_seeded_bits_float32_and_float64(dtype, mode):
+    """The counter generator inside the vectorised loop gives the contract's bits."""
+    x = (np.random.default_rng(5).standard_normal(20001) * 3).astype(dtype)
+    for fmt in ("bfloat16", "float4_e2m1fn"):
+        for n in (1, 23, 32, 52):
+            a = lowprec.quantize(x, fmt, mode, seed=77, n_random_bits=n)
+            r = random_bits_reference(77, x.size, n)
+            b = lowprec.quantize(x, fmt, mode, random_bits=r, n_random_bits=n)
+            _same_values(a, b)
+            c = lowprec.encode(x, fmt, mode, seed=77, n_random_bits=n)
+            want = encode_reference(x, lowprec.get_format(fmt), Rounding[mode.upper()],
+                                    resolve_overflow(lowprec.get_format(fmt), None), r, n)  # fmt: skip
+            assert_codes_equal(c, want, x)

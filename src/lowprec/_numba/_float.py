@@ -274,7 +274,42 @@ CHUNK = 4096
 
 @functools.cache
 def kernels(mode: int) -> tuple:
-    """``(encode_kernel, quantize_kernel)`` specialised for one rounding mode.
+    """``(encode_kernel, quantize_kernel)`` for one rounding mode, taking the arguments of
+    :func:`generic_kernels`' pair.
+
+    Each runs the vectorised kernels of :mod:`lowprec._numba._float_simd` when the format fits
+    them (every format with a zero whose range and precision lie within the input's) and the
+    generic kernels otherwise.
+    """
+    from ._float_simd import fast_consts, simd_kernels
+
+    enc_generic, quant_generic = generic_kernels(mode)
+
+    def encode_kernel(xbits, out, in_m, in_bias, in_expmask, width, p, ovf, key, rbits, n, start):
+        c = fast_consts(tuple(int(v) for v in p), int(width), mode, int(ovf))
+        if c is None:
+            return enc_generic(xbits, out, in_m, in_bias, in_expmask, width, p, ovf, key, rbits, n, start)
+        return simd_kernels(mode, int(width), rbits.size > 0)[0](xbits, out, p, c, ovf, key, rbits, n, start)
+
+    def quantize_kernel(
+        xbits, x, out, obits, in_m, in_bias, in_expmask, width, p, mag_bits, ovf, key, rbits, n, start, lut
+    ):
+        c = fast_consts(tuple(int(v) for v in p), int(width), mode, int(ovf))
+        if c is None:
+            return quant_generic(
+                xbits, x, out, obits, in_m, in_bias, in_expmask, width, p, mag_bits, ovf, key, rbits, n,
+                start, lut,
+            )  # fmt: skip
+        simd_kernels(mode, int(width), rbits.size > 0)[1](
+            xbits, x, out, obits, p, c, mag_bits, ovf, key, rbits, n, start, lut
+        )
+
+    return encode_kernel, quantize_kernel
+
+
+@functools.cache
+def generic_kernels(mode: int) -> tuple:
+    """``(encode_kernel, quantize_kernel)`` for any format, specialised for one rounding mode.
 
     The mode is a compile-time constant of each pair (closures are cached by Numba per value), so
     the mode test and, outside the stochastic modes, the random-bit code vanish from the loop.

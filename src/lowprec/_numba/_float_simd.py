@@ -1,0 +1,318 @@
+"""Branch-free float kernels that the compiler vectorises: the common path of ``_float.kernels``.
+
+For a float32 (float64) input, every finite element is rounded by integer operations on its own
+bits with no data-dependent branch, so LLVM turns the loop into SIMD code on 32-bit (64-bit)
+lanes. One formula covers results in the target's normal *and* subnormal range: the element is
+rounded at bit ``s = (in_m - mbits) + max(emin_b - e, 0)`` of its significand (``e`` its biased
+exponent, ``emin_b`` the target's smallest normal exponent in the input's bias), a per-lane
+variable shift. Overflow and the sign rules are selects between per-call constants.
+
+What is left to the exact element rule of :mod:`lowprec._numba._float` (``encode_slow``), redone
+per chunk only where it occurs: NaN and Inf inputs, negative inputs of unsigned formats, and
+results below the smallest normal of formats without subnormals. Formats this path does not fit
+(no zero, more mantissa bits than the input, a range beyond the input's) use the generic kernels.
+
+The random bits of the stochastic modes are the contract's SplitMix64 counter hash
+(:func:`lowprec._numba._random.sr_bits`), computed once per element inside the loop.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numba
+import numpy as np
+
+from ._float import (
+    F_NEGZERO,
+    F_SIGNED,
+    F_SUB,
+    F_ZERO,
+    RNA,
+    RNE,
+    RNZ,
+    RTN,
+    RTO,
+    RTP,
+    RTZ,
+    SR,
+    _slow_at,
+    decode_one,
+    encode_slow,
+)
+from ._random import sr_bits
+
+_NJ = {"cache": True, "nogil": True}
+
+CHUNK = 4096
+
+# index of each per-call constant in the tuple ``c`` the kernels take
+(
+    C_MB,  # target mantissa bits
+    C_SH,  # in_m - mbits: the rounding position of a normal result
+    C_EMINB,  # target emin in the input's biased exponent
+    C_SUB,  # 1: the target has subnormals
+    C_SIGNED,  # 1: the target has a sign bit
+    C_NEGZERO,  # 1: the target has -0
+    C_MAXB,  # input-dtype bits of the largest finite value
+    C_QMINB,  # input-dtype bits of the smallest subnormal 2**(emin - mbits)
+    C_SIGNMASK,  # sign bit of a code
+    C_OVCODEP,  # code of an overflowing positive value (policy and mode applied)
+    C_OVCODEN,  # ... negative value
+    C_OVBITSP,  # input-dtype bits of the decoded overflow result, positive
+    C_OVBITSN,  # ... negative
+) = range(13)
+
+
+def _in_consts(width: int) -> tuple[int, int, int]:
+    """(mantissa bits, bias, all-ones exponent field) of the float32 / float64 input."""
+    return (23, 127, 0xFF) if width == 32 else (52, 1023, 0x7FF)
+
+
+def _bits_of(value: float, width: int) -> int:
+    """The bit pattern of ``value`` in the input dtype, as a signed int of that width."""
+    dt = np.float32 if width == 32 else np.float64
+    with np.errstate(over="ignore"):
+        v = np.array([value], dtype=np.float64).astype(dt)
+    return int(v.view(np.int32 if width == 32 else np.int64)[0])
+
+
+def _decoded(code: int, p: tuple) -> float:
+    """Value of a code that is 0, a finite value, Inf or NaN (the magnitude mask only has to keep
+    such codes whole)."""
+    _mbits, _emin, _emax, max_mag, inf_mag, nan_code, sign_mask, _flags = p
+    if sign_mask > 0:
+        mag_bits = int(sign_mask).bit_length() - 1
+    else:
+        mag_bits = max(int(max_mag), int(inf_mag), int(nan_code)).bit_length()
+    out = np.empty(1, np.float64)
+    _decode_one_array(np.array([code], np.int64), out, p, np.int64(mag_bits))
+    return float(out[0])
+
+
+@numba.njit(**_NJ)
+def _decode_one_array(codes, out, p, mag_bits):
+    mbits, emin, _emax, max_mag, inf_mag, nan_code, sign_mask, flags = p
+    for i in range(codes.size):
+        out[i] = decode_one(codes[i], mbits, emin, max_mag, inf_mag, nan_code, sign_mask, flags, mag_bits)
+
+
+@functools.lru_cache(maxsize=1024)
+def fast_consts(p: tuple, width: int, mode: int, ovf: int) -> tuple | None:
+    """The per-call constants of the vectorised path, or ``None`` when the format does not fit it.
+
+    ``p`` is the format's :class:`~lowprec._params.FloatParams` as int64 bit patterns, ``width``
+    the input's bits (32 or 64).
+    """
+    mbits, emin, emax, max_mag, _inf_mag, _nan_code, sign_mask, flags = p
+    in_m, in_bias, _ = _in_consts(width)
+    if not (flags & F_ZERO) or mbits > in_m or emin < 1 - in_bias or emax > in_bias:
+        return None
+    if sign_mask < 0 or max_mag >= 1 << 62:  # 64-bit codes: leave them to the generic kernel
+        return None
+    # the overflow result, from the exact element rule on a value far beyond any format's range
+    huge = np.int64(2046) << np.int64(52)  # exponent 2046 with bias 0: beyond emax + 1
+    fmt_args = [np.int64(v) for v in p]
+    rule = (np.int64(mode), np.int64(ovf), np.int64(0), np.int64(1))
+    in_f64 = (np.int64(52), np.int64(0), np.int64(0x7FF))  # a float64 input with bias 0
+    ov = [int(encode_slow(huge, neg, *in_f64, *fmt_args, *rule)) for neg in (False, True)]
+    ovbits = [_bits_of(_decoded(c, p), width) for c in ov]
+    return (
+        mbits,
+        in_m - mbits,
+        emin + in_bias,
+        int((flags & F_SUB) != 0),
+        int((flags & F_SIGNED) != 0),
+        int((flags & F_NEGZERO) != 0),
+        _bits_of(_decoded(max_mag, p), width),
+        _bits_of(2.0 ** (emin - mbits), width),
+        sign_mask,
+        ov[0],
+        ov[1],
+        ovbits[0],
+        ovbits[1],
+    )
+
+
+@numba.njit(inline="always", **_NJ)
+def _is_slow(a, neg, c, in_m, expf):
+    """Whether an element (magnitude bits ``a``) needs the exact element rule."""
+    exf = a >> in_m
+    e_eff = max(exf, np.int64(1))
+    return (exf == expf) | (neg & (c[C_SIGNED] == 0)) | ((c[C_SUB] == 0) & (e_eff < c[C_EMINB]) & (a != 0))
+
+
+@numba.njit(inline="always", **_NJ)
+def _w(v, in_m):
+    """``v`` (known to fit) through the input's lane width: for float32 inputs a 32-bit truncation
+    that tells the compiler the value fits 32-bit lanes (8 per AVX2 register instead of 4)."""
+    return np.int32(v) if in_m == 23 else v
+
+
+@numba.njit(inline="always", **_NJ)
+def _fast_elem(a, neg, r, n, c, mode, in_m, expf, signbit):
+    """``(slow, code, bits)`` of one element: the code with its sign, and the rounded value's bits
+    in the input dtype with its sign. Meaningless where ``slow``. No data-dependent branches.
+
+    Every intermediate goes through :func:`_w`, so that for float32 inputs the compiler keeps the
+    whole computation on 32-bit lanes (the stochastic comparison excepted).
+    """
+    one = np.int64(1)
+    zero = np.int64(0)
+    smask = np.int64(31) if in_m == 23 else np.int64(63)  # shift counts are < the lane width
+    mb = _w(c[C_MB] & smask, in_m)
+    eminb = _w(c[C_EMINB], in_m)
+    sh = _w(c[C_SH], in_m)
+    maxb = _w(c[C_MAXB], in_m)
+    qminb = _w(c[C_QMINB], in_m)
+    signmask = _w(c[C_SIGNMASK], in_m)
+    ovcodep, ovcoden = _w(c[C_OVCODEP], in_m), _w(c[C_OVCODEN], in_m)
+    ovbitsp, ovbitsn = _w(c[C_OVBITSP], in_m), _w(c[C_OVBITSN], in_m)
+    signbit = _w(signbit, in_m)
+    negzero = c[C_NEGZERO] != 0
+    a = _w(a, in_m)
+    exf = _w(a >> in_m, in_m)
+    e_eff = _w(max(exf, one), in_m)
+    slow = _is_slow(a, neg, c, in_m, expf)
+    mant = _w(a & ((one << in_m) - 1), in_m)
+    sig = _w(mant | _w((one << in_m) if exf != 0 else zero, in_m), in_m)
+    deficit = _w(max(_w(eminb - e_eff, in_m), zero), in_m)  # binades below the target's emin
+    s = _w(sh + deficit, in_m)  # rounding position in the significand
+    s_c = _w(_w(min(s, in_m + 2), in_m) & smask, in_m)  # beyond in_m + 1 all bits go, as at in_m + 2
+    bit = _w(one << s_c, in_m)
+    rem = _w(sig & _w(bit - one, in_m), in_m)
+    half = _w(bit >> one, in_m)
+    above = _w(max(_w(e_eff - eminb, in_m), zero), in_m)  # binades above the target's emin
+    lo = _w(_w(sig >> s_c, in_m) + _w(above << mb, in_m), in_m)  # truncated code (magnitude)
+    inexact = rem != zero
+    odd = _w(lo & one, in_m) != zero
+    if mode == RNE:
+        up = (rem > half) | ((rem == half) & odd)
+    elif mode == RNA:
+        up = (rem >= half) & inexact
+    elif mode == RNZ:
+        up = rem > half
+    elif mode == RTZ:
+        up = False
+    elif mode == RTP:
+        up = inexact & (not neg)
+    elif mode == RTN:
+        up = inexact & neg
+    elif mode == RTO:
+        up = inexact & (not odd)
+    elif mode == SR:
+        d = np.int64(s) - n
+        rem64 = np.int64(rem)
+        frac = (rem64 >> min(d, np.int64(63))) if d >= 0 else (rem64 << min(-d, np.int64(63)))
+        up = frac + r >= (one << n)
+    else:
+        up = inexact & (r >= (one << (n - 1)))
+    inc = _w(one if up else zero, in_m)
+    mag = _w(lo + inc, in_m)
+    # the rounded magnitude in the input's bits: the carry runs into the exponent; beyond the
+    # significand the result is 0 or the smallest subnormal
+    sm = _w(_w(min(s, in_m), in_m) & smask, in_m)
+    keep = _w(~_w(_w(one << sm, in_m) - one, in_m), in_m)
+    qb = _w(_w(a & keep, in_m) + _w(inc << sm, in_m), in_m)
+    qb = qb if s <= in_m else (qminb if up else zero)
+    qb = _w(qb, in_m)
+    over = qb > maxb
+    keep_sign = neg & ((mag != zero) | negzero)
+    code = _w(mag | (signmask if keep_sign else zero), in_m)
+    code = _w((ovcoden if neg else ovcodep) if over else code, in_m)
+    bits = _w(qb | (signbit if keep_sign else zero), in_m)
+    bits = _w((ovbitsn if neg else ovbitsp) if over else bits, in_m)
+    return slow, code, bits
+
+
+@functools.cache
+def simd_kernels(mode: int, width: int, explicit_bits: bool = False) -> tuple:
+    """``(encode_kernel, quantize_kernel)`` of the vectorised path for one mode and input width;
+    ``explicit_bits``: the stochastic modes read the random integers from ``rbits`` instead of the
+    counter generator (a compile-time choice, so that the loop has no branch on it)."""
+    MODE = np.int64(mode)
+    STOCH = mode >= SR
+    EXPLICIT = bool(explicit_bits) and STOCH
+    IN_M, IN_BIAS, EXPF = (np.int64(v) for v in _in_consts(width))
+    WIDTH = np.int64(width)
+    SIGNBIT = np.int64(-(1 << (width - 1)))
+
+    @numba.njit(inline="always", **_NJ)
+    def _random(key, rbits, idx, n):
+        if not STOCH:
+            return np.int64(0)
+        if EXPLICIT:
+            return np.int64(rbits[idx])
+        return sr_bits(key, idx, n)
+
+    @numba.njit(parallel=True, **_NJ)
+    def encode_kernel(xbits, out, p, c, ovf, key, rbits, n, start):
+        """Codes of ``xbits`` into ``out``; returns the number of NaN inputs the format cannot encode."""
+        size = xbits.size
+        nchunks = (size + CHUNK - 1) // CHUNK
+        bad = np.zeros(nchunks, np.int64)
+        for ch in numba.prange(nchunks):
+            lo = ch * CHUNK
+            hi = min(lo + CHUNK, size)
+            xs = xbits[lo:hi]  # slices: indices from 0, which the vectoriser handles best
+            os_ = out[lo:hi]
+            rs = rbits[lo:hi] if EXPLICIT else rbits
+            base = start + lo
+            anyslow = False
+            for j in range(xs.size):
+                xb = np.int64(xs[j])
+                r = _random(key, rs, base + j if not EXPLICIT else j, n)
+                slow, code, _ = _fast_elem(xb & ~SIGNBIT, xb < 0, r, n, c, MODE, IN_M, EXPF, SIGNBIT)
+                os_[j] = code
+                anyslow |= slow
+            if anyslow:
+                for i in range(lo, hi):
+                    xb = np.int64(xbits[i])
+                    if not _is_slow(xb & ~SIGNBIT, xb < 0, c, IN_M, EXPF):
+                        continue
+                    r = _random(key, rbits, start + i if not EXPLICIT else i, n)
+                    code, nan_in = _slow_at(xbits, i, WIDTH, IN_M, IN_BIAS, EXPF, p, MODE, ovf, r, n)
+                    if nan_in:
+                        bad[ch] += 1
+                        code = 0
+                    out[i] = code
+        return bad.sum()
+
+    @numba.njit(parallel=True, **_NJ)
+    def quantize_kernel(xbits, x, out, obits, p, c, mag_bits, ovf, key, rbits, n, start, lut):
+        """Rounded values of ``x`` into ``out`` (``obits`` its integer view). NaN passes through
+        formats without NaN."""
+        mbits, emin, _emax, max_mag, inf_mag, nan_code, sign_mask, flags = p
+        use_lut = lut.size > 0
+        size = xbits.size
+        for ch in numba.prange((size + CHUNK - 1) // CHUNK):
+            lo = ch * CHUNK
+            hi = min(lo + CHUNK, size)
+            xs = xbits[lo:hi]
+            os_ = obits[lo:hi]
+            rs = rbits[lo:hi] if EXPLICIT else rbits
+            base = start + lo
+            anyslow = False
+            for j in range(xs.size):
+                xb = np.int64(xs[j])
+                r = _random(key, rs, base + j if not EXPLICIT else j, n)
+                slow, _, bits = _fast_elem(xb & ~SIGNBIT, xb < 0, r, n, c, MODE, IN_M, EXPF, SIGNBIT)
+                os_[j] = bits
+                anyslow |= slow
+            if anyslow:
+                for i in range(lo, hi):
+                    xb = np.int64(xbits[i])
+                    if not _is_slow(xb & ~SIGNBIT, xb < 0, c, IN_M, EXPF):
+                        continue
+                    r = _random(key, rbits, start + i if not EXPLICIT else i, n)
+                    code, nan_in = _slow_at(xbits, i, WIDTH, IN_M, IN_BIAS, EXPF, p, MODE, ovf, r, n)
+                    if nan_in:
+                        out[i] = x[i]
+                    elif use_lut:
+                        out[i] = lut[code]
+                    else:
+                        out[i] = decode_one(
+                            code, mbits, emin, max_mag, inf_mag, nan_code, sign_mask, flags, mag_bits
+                        )
+
+    return encode_kernel, quantize_kernel
