@@ -310,6 +310,54 @@ LOWPREC_HD inline double slice(const double* a, const double* b, int64_t k0, int
   return g.promote > 0 ? r : c;
 }
 
+//: slice over four output columns b[0..3] of the same A row at once (split_k = 1): the same operations
+//: per column as four slice calls, interleaved block by block so that the four dependency chains
+//: overlap (the CPU loop's shortcut). c holds the four carry-ins and receives the four results.
+LOWPREC_HD inline void slice4(const double* a, const double* const* b, int64_t k0, int64_t k1, double* c,
+                              const GemmParams& g, LongAcc& la) {
+  if (g.block == 1 && g.keep < 0 && g.promote == 0 && g.fused && g.f32) {  // a plain float32 FMA chain
+    double c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
+    for (int64_t k = k0; k < k1; ++k) {
+      const double x = a[k];
+      c0 = fma32(x * b[0][k], c0, g.acc, g.amode, g.aovf);
+      c1 = fma32(x * b[1][k], c1, g.acc, g.amode, g.aovf);
+      c2 = fma32(x * b[2][k], c2, g.acc, g.amode, g.aovf);
+      c3 = fma32(x * b[3][k], c3, g.acc, g.amode, g.aovf);
+    }
+    c[0] = c0, c[1] = c1, c[2] = c2, c[3] = c3;
+    return;
+  }
+  double r[4] = {0.0, 0.0, 0.0, 0.0};
+  int64_t cnt = 0;
+  int64_t k = k0;
+  while (k < k1) {
+    int64_t kend = k + g.block < k1 ? k + g.block : k1;
+    if (g.promote > 0 && k + g.promote - cnt < kend) kend = k + g.promote - cnt;
+    for (int q = 0; q < 4; ++q) {
+      if (g.keep >= 0) {
+        c[q] = block_aligned(a, b[q], k, kend, c[q], g);
+      } else if (kend - k == 1) {
+        const double v = product(a, b[q], k, g);
+        c[q] = g.f32 ? fma32(v, c[q], g.acc, g.amode, g.aovf) : add2(v, c[q], g.acc, g.amode, g.aovf);
+      } else {
+        c[q] = block_exact(a, b[q], k, kend, c[q], g, la);
+      }
+    }
+    cnt += kend - k;
+    k = kend;
+    if (g.promote > 0 && (cnt == g.promote || k == k1)) {
+      for (int q = 0; q < 4; ++q) {
+        r[q] = add2(r[q], c[q], g.prom, kNearestEven, g.povf);
+        c[q] = 0.0;
+      }
+      cnt = 0;
+    }
+  }
+  if (g.promote > 0) {
+    for (int q = 0; q < 4; ++q) c[q] = r[q];
+  }
+}
+
 }  // namespace gemm
 
 //: One output element: row `a` of A and row `b` of B^T (K = bounds[nsplit] values each), carry-in c0.
