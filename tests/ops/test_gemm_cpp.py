@@ -127,6 +127,15 @@ def _custom() -> list[GemmProfile]:
         g(out_format="float16", out_rounding="toward_positive", block_size=4, extra_align_bits=0),
         g(out_format="float8_e4m3fn", out_rounding="nearest_away"),
         g(out_format="float8_e5m2", out_rounding="to_odd", split_k=2, partial_format="float16"),
+        g(out_format="float4_e2m1fn", out_rounding="toward_negative"),  # no Inf/NaN: saturation
+        g(
+            out_format="float8_e4m3fnuz",
+            block_size=4,
+            extra_align_bits=0,
+            split_k=2,
+            partial_format="float16",
+        ),
+        g(acc_format="float8_e5m2fnuz", block_size=2, a_format="float8_e4m3fn", promote_interval=3),
         g(exact=True, out_format="bfloat16", out_rounding="toward_negative"),
         g(exact=True, out_format="float16", a_format="float16"),
         g(acc_format="float16", block_size=32, extra_align_bits=3, a_format="float8_e5m2"),
