@@ -15,6 +15,14 @@
 
 #include "lowprec/core.h"
 
+#if defined(__CUDACC__)
+#define LOWPREC_GEMM_NOINLINE __noinline__
+#elif defined(__GNUC__) || defined(__clang__)
+#define LOWPREC_GEMM_NOINLINE __attribute__((noinline))
+#else
+#define LOWPREC_GEMM_NOINLINE
+#endif
+
 namespace lowprec {
 
 //: The flattened GemmProfile (src/lowprec/ops/_gemm_cpp.py builds it from the same values the
@@ -85,7 +93,8 @@ LOWPREC_HD inline double zero_sum_sign(double a, double b, int mode) {
 }
 
 //: add2: round(x + y) for values of the supported formats (finite ones within float64's normal range).
-LOWPREC_HD inline double add2(double x, double y, const FloatParams& p, int mode, int ovf) {
+//: (Not inlined: the slow path of the fast paths below; keeps their loops small.)
+LOWPREC_HD LOWPREC_GEMM_NOINLINE inline double add2(double x, double y, const FloatParams& p, int mode, int ovf) {
   if (!(finite(x) && finite(y))) return round_value(x + y, p, mode, ovf);
   double s, t;
   two_sum(x, y, s, t);
