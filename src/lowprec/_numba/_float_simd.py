@@ -225,25 +225,31 @@ def _fast_elem(a, neg, r, n, c, mode, in_m, expf, signbit):
     return slow, code, bits
 
 
+@numba.njit(inline="always", **_NJ)
+def _random(stoch, explicit, key, rbits, idx, n):
+    """Element ``idx``'s random integer (``stoch``, ``explicit``: compile-time constants)."""
+    if not stoch:
+        return np.int64(0)
+    if explicit:
+        return np.int64(rbits[idx])
+    return sr_bits(key, idx, n)
+
+
 @functools.cache
 def simd_kernels(mode: int, width: int, explicit_bits: bool = False) -> tuple:
     """``(encode_kernel, quantize_kernel)`` of the vectorised path for one mode and input width;
     ``explicit_bits``: the stochastic modes read the random integers from ``rbits`` instead of the
-    counter generator (a compile-time choice, so that the loop has no branch on it)."""
+    counter generator (a compile-time choice, so that the loop has no branch on it).
+
+    The closures capture numbers only: Numba keys its disk cache on their values, and a captured
+    function would make every process miss the cache.
+    """
     MODE = np.int64(mode)
     STOCH = mode >= SR
     EXPLICIT = bool(explicit_bits) and STOCH
     IN_M, IN_BIAS, EXPF = (np.int64(v) for v in _in_consts(width))
     WIDTH = np.int64(width)
     SIGNBIT = np.int64(-(1 << (width - 1)))
-
-    @numba.njit(inline="always", **_NJ)
-    def _random(key, rbits, idx, n):
-        if not STOCH:
-            return np.int64(0)
-        if EXPLICIT:
-            return np.int64(rbits[idx])
-        return sr_bits(key, idx, n)
 
     @numba.njit(parallel=True, **_NJ)
     def encode_kernel(xbits, out, p, c, ovf, key, rbits, n, start):
@@ -261,7 +267,7 @@ def simd_kernels(mode: int, width: int, explicit_bits: bool = False) -> tuple:
             anyslow = False
             for j in range(xs.size):
                 xb = np.int64(xs[j])
-                r = _random(key, rs, base + j if not EXPLICIT else j, n)
+                r = _random(STOCH, EXPLICIT, key, rs, base + j if not EXPLICIT else j, n)
                 slow, code, _ = _fast_elem(xb & ~SIGNBIT, xb < 0, r, n, c, MODE, IN_M, EXPF, SIGNBIT)
                 os_[j] = code
                 anyslow |= slow
@@ -270,7 +276,7 @@ def simd_kernels(mode: int, width: int, explicit_bits: bool = False) -> tuple:
                     xb = np.int64(xbits[i])
                     if not _is_slow(xb & ~SIGNBIT, xb < 0, c, IN_M, EXPF):
                         continue
-                    r = _random(key, rbits, start + i if not EXPLICIT else i, n)
+                    r = _random(STOCH, EXPLICIT, key, rbits, start + i if not EXPLICIT else i, n)
                     code, nan_in = _slow_at(xbits, i, WIDTH, IN_M, IN_BIAS, EXPF, p, MODE, ovf, r, n)
                     if nan_in:
                         bad[ch] += 1
@@ -295,7 +301,7 @@ def simd_kernels(mode: int, width: int, explicit_bits: bool = False) -> tuple:
             anyslow = False
             for j in range(xs.size):
                 xb = np.int64(xs[j])
-                r = _random(key, rs, base + j if not EXPLICIT else j, n)
+                r = _random(STOCH, EXPLICIT, key, rs, base + j if not EXPLICIT else j, n)
                 slow, _, bits = _fast_elem(xb & ~SIGNBIT, xb < 0, r, n, c, MODE, IN_M, EXPF, SIGNBIT)
                 os_[j] = bits
                 anyslow |= slow
@@ -304,7 +310,7 @@ def simd_kernels(mode: int, width: int, explicit_bits: bool = False) -> tuple:
                     xb = np.int64(xbits[i])
                     if not _is_slow(xb & ~SIGNBIT, xb < 0, c, IN_M, EXPF):
                         continue
-                    r = _random(key, rbits, start + i if not EXPLICIT else i, n)
+                    r = _random(STOCH, EXPLICIT, key, rbits, start + i if not EXPLICIT else i, n)
                     code, nan_in = _slow_at(xbits, i, WIDTH, IN_M, IN_BIAS, EXPF, p, MODE, ovf, r, n)
                     if nan_in:
                         out[i] = x[i]
