@@ -187,7 +187,7 @@ def _fast_elem(a, neg, r, n, c, mode, in_m, expf, signbit):
     inexact = rem != zero
     odd = _w(lo & one, in_m) != zero
     if mode == RNE:
-        up = (rem > half) | ((rem == half) & odd)
+        up = (rem > half) | ((rem == half) & odd & inexact)  # s == 0: half == rem == 0, exact
     elif mode == RNA:
         up = (rem >= half) & inexact
     elif mode == RNZ:
