@@ -478,6 +478,44 @@ def split_bounds(k: int, n_split: int) -> np.ndarray:
     return np.array([min(s * size, k) for s in range(n_split + 1)], dtype=np.int64)
 
 
+def gemm_operands(a: object, b: object, c: object, prof: GemmProfile) -> tuple:
+    """The operands every GEMM backend takes: ``(aq, bt, c0, out, bounds, order, shape)``.
+
+    ``aq`` is A and ``bt`` is B transposed, rounded to the profile's input formats (contiguous
+    float64); ``c0`` is C0 rounded to the output format (zeros without ``c``); ``out`` an empty
+    ``(m, n)`` result; ``bounds``/``order`` the split-K slices and their reduction order; ``shape``
+    the shape of the returned result (1-d operands drop their dimension).
+    """
+    fa, fb, _, _, _, fout = prof.formats()
+    a_ = np.asarray(a, dtype=np.float64)
+    b_ = np.asarray(b, dtype=np.float64)
+    if a_.ndim == 0 or b_.ndim == 0 or a_.ndim > 2 or b_.ndim > 2:
+        raise ValueError("matmul takes 1-d or 2-d operands")
+    va, vb = a_.ndim == 1, b_.ndim == 1
+    a2 = a_[None, :] if va else a_
+    b2 = b_[:, None] if vb else b_
+    if a2.shape[1] != b2.shape[0]:
+        raise ValueError(f"shapes {a_.shape} and {b_.shape} do not align")
+    m, k = a2.shape
+    n = b2.shape[1]
+    aq = np.ascontiguousarray(quantize(np.ascontiguousarray(a2), fa))
+    bt = np.ascontiguousarray(quantize(np.ascontiguousarray(b2.T), fb))
+    if c is None:
+        c0 = np.zeros((m, n))
+    else:
+        c_ = np.asarray(c, dtype=np.float64)
+        c0 = np.ascontiguousarray(quantize(np.ascontiguousarray(np.broadcast_to(c_, (m, n))), fout))
+    ns = prof.split_k
+    bounds = split_bounds(k, ns)
+    if prof.reduce_order == "permutation":
+        order = np.random.default_rng(prof.reduce_seed).permutation(ns).astype(np.int64)
+    else:
+        order = np.arange(ns, dtype=np.int64)
+    out = np.empty((m, n), dtype=np.float64)
+    shape = (() if vb else (n,)) if va else ((m,) if vb else (m, n))
+    return aq, bt, c0, out, bounds, order, shape
+
+
 def matmul(a: object, b: object, profile: GemmProfile | str = "ieee_fp32_sequential", *,
            c: object = None, backend: str = "auto") -> np.ndarray:  # fmt: skip
     """Emulated ``a @ b + c`` under a hardware accumulation model.
@@ -518,32 +556,8 @@ def matmul(a: object, b: object, profile: GemmProfile | str = "ieee_fp32_sequent
         from ._gemm_cpp import matmul_cpp  # imported here: it imports this module
 
         return matmul_cpp(a, b, prof, c=c)
-    fa, fb, facc, fprom, fpart, fout = prof.formats()
-    a_ = np.asarray(a, dtype=np.float64)
-    b_ = np.asarray(b, dtype=np.float64)
-    if a_.ndim == 0 or b_.ndim == 0 or a_.ndim > 2 or b_.ndim > 2:
-        raise ValueError("matmul takes 1-d or 2-d operands")
-    va, vb = a_.ndim == 1, b_.ndim == 1
-    a2 = a_[None, :] if va else a_
-    b2 = b_[:, None] if vb else b_
-    if a2.shape[1] != b2.shape[0]:
-        raise ValueError(f"shapes {a_.shape} and {b_.shape} do not align")
-    m, k = a2.shape
-    n = b2.shape[1]
-    aq = np.ascontiguousarray(quantize(np.ascontiguousarray(a2), fa))
-    bt = np.ascontiguousarray(quantize(np.ascontiguousarray(b2.T), fb))
-    if c is None:
-        c0 = np.zeros((m, n))
-    else:
-        c_ = np.asarray(c, dtype=np.float64)
-        c0 = np.ascontiguousarray(quantize(np.ascontiguousarray(np.broadcast_to(c_, (m, n))), fout))
-    ns = prof.split_k
-    bounds = split_bounds(k, ns)
-    if prof.reduce_order == "permutation":
-        order = np.random.default_rng(prof.reduce_seed).permutation(ns).astype(np.int64)
-    else:
-        order = np.arange(ns, dtype=np.int64)
-    out = np.empty((m, n), dtype=np.float64)
+    _, _, facc, fprom, fpart, fout = prof.formats()
+    aq, bt, c0, out, bounds, order, shape = gemm_operands(a, b, c, prof)
     bmode = int(parse_rounding(prof.block_rounding))
     keep = -1 if prof.align_bits is None else prof.align_bits
     sh = _fp32_range_shift(facc)
@@ -562,10 +576,4 @@ def matmul(a: object, b: object, profile: GemmProfile | str = "ieee_fp32_sequent
         _params(fout), int(parse_rounding(prof.out_rounding)), int(resolve_overflow(fout, None)),
         _is_float32(facc) and bmode in (_RNE, _RTZ), fast, max(sh, 29), hi,
     )  # fmt: skip
-    if va and vb:
-        return out[0, 0]
-    if va:
-        return out[0]
-    if vb:
-        return out[:, 0]
-    return out
+    return out.reshape(shape)[()]  # [()]: a numpy scalar for two 1-d operands
