@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import functools
 import math
-import threading
 
 import numba
 import numpy as np
+
+from ._threads import run_parts
 
 __all__ = [
     "cast_codes_kernel",
@@ -298,7 +299,6 @@ def cast_codes_kernel(codes, out, shift, w, signed, q, o, nsat, key, rmode, rbit
 
 _LIM = 2.0**52
 _CHUNK = 4096
-_PAR_MIN = 1 << 16  # elements per thread, at least
 # overflow kinds of the fast path: clamp (SAT, SAT_SYM), float wrap (WRAP, N = 0, W <= 53), other
 _K_CLAMP, _K_WRAP, _K_OTHER = 0, 1, 2
 # rounding-mode groups of the fast path beyond the FixedRounding values 0..10 of single modes
@@ -457,26 +457,9 @@ def _kernels(group: int, kind: int) -> tuple:
 
 
 def _parallel(kernel: object, size: int, *args: object) -> tuple[int, int]:
-    """Run ``kernel(lo, hi, *args)`` over ``[0, size)`` in contiguous parts, one per thread (as many
-    as ``numba.get_num_threads()``, each with at least ``_PAR_MIN`` elements); sums the results."""
-    parts = max(1, min(numba.get_num_threads(), size // _PAR_MIN))
-    if parts == 1:
-        return kernel(0, size, *args)
-    kernel(0, 0, *args)  # compile (if needed) here, not in several threads at once
-    bounds = [size * k // parts // _CHUNK * _CHUNK for k in range(parts)] + [size]
-    results: list = [None] * parts
-
-    def work(k: int) -> None:
-        results[k] = kernel(bounds[k], bounds[k + 1], *args)
-
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(1, parts)]
-    for t in threads:
-        t.start()
-    work(0)
-    for t in threads:
-        t.join()
-    if any(res is None for res in results):
-        raise RuntimeError("a fixed-point kernel thread failed")
+    """Run ``kernel(lo, hi, *args)`` over ``[0, size)`` on threads (:func:`run_parts`); sums the
+    ``(#NaN, #Inf)`` pairs."""
+    results = run_parts(kernel, size, *args, align=_CHUNK)
     return sum(res[0] for res in results), sum(res[1] for res in results)
 
 

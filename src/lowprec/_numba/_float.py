@@ -14,6 +14,7 @@ import numba
 import numpy as np
 
 from ._random import sr_bits
+from ._threads import CHUNK, run_parts
 
 # flag bits of FloatParams.flags (kept in sync with lowprec._params)
 F_SUB = 1
@@ -269,13 +270,12 @@ def _slow_at(xbits, i, width, in_m, in_bias, in_expmask, p, mode, ovf, r, n) -> 
     return c, (flags & F_NAN) == 0 and a > (in_expmask << in_m)
 
 
-CHUNK = 4096
-
-
 @functools.cache
 def kernels(mode: int) -> tuple:
-    """``(encode_kernel, quantize_kernel)`` for one rounding mode, taking the arguments of
-    :func:`generic_kernels`' pair.
+    """``(encode_kernel, quantize_kernel)`` for one rounding mode: each takes the arguments of
+    :func:`generic_kernels`' pair less the leading ``lo, hi``, and runs the whole array on threads
+    (:func:`~lowprec._numba._threads.run_parts`). ``encode_kernel`` returns the number of NaN
+    inputs the format cannot encode.
 
     Each runs the vectorised kernels of :mod:`lowprec._numba._float_simd` when the format fits
     them (every format with a zero whose range and precision lie within the input's) and the
@@ -288,21 +288,22 @@ def kernels(mode: int) -> tuple:
     def encode_kernel(xbits, out, in_m, in_bias, in_expmask, width, p, ovf, key, rbits, n, start):
         c = fast_consts(tuple(int(v) for v in p), int(width), mode, int(ovf))
         if c is None:
-            return enc_generic(xbits, out, in_m, in_bias, in_expmask, width, p, ovf, key, rbits, n, start)
-        return simd_kernels(mode, int(width), rbits.size > 0)[0](xbits, out, p, c, ovf, key, rbits, n, start)
+            args = (xbits, out, in_m, in_bias, in_expmask, width, p, ovf, key, rbits, n, start)
+            return sum(run_parts(enc_generic, xbits.size, *args))
+        kern = simd_kernels(mode, int(width), rbits.size > 0)[0]
+        return sum(run_parts(kern, xbits.size, xbits, out, p, c, ovf, key, rbits, n, start))
 
     def quantize_kernel(
         xbits, x, out, obits, in_m, in_bias, in_expmask, width, p, mag_bits, ovf, key, rbits, n, start, lut
     ):
         c = fast_consts(tuple(int(v) for v in p), int(width), mode, int(ovf))
         if c is None:
-            return quant_generic(
-                xbits, x, out, obits, in_m, in_bias, in_expmask, width, p, mag_bits, ovf, key, rbits, n,
-                start, lut,
-            )  # fmt: skip
-        simd_kernels(mode, int(width), rbits.size > 0)[1](
-            xbits, x, out, obits, p, c, mag_bits, ovf, key, rbits, n, start, lut
-        )
+            args = (xbits, x, out, obits, in_m, in_bias, in_expmask, width, p, mag_bits, ovf, key, rbits, n,
+                    start, lut)  # fmt: skip
+            run_parts(quant_generic, xbits.size, *args)
+            return
+        kern = simd_kernels(mode, int(width), rbits.size > 0)[1]
+        run_parts(kern, xbits.size, xbits, x, out, obits, p, c, mag_bits, ovf, key, rbits, n, start, lut)
 
     return encode_kernel, quantize_kernel
 
@@ -313,7 +314,7 @@ def generic_kernels(mode: int) -> tuple:
 
     The mode is a compile-time constant of each pair (closures are cached by Numba per value), so
     the mode test and, outside the stochastic modes, the random-bit code vanish from the loop.
-    Each thread takes chunks of ``CHUNK`` elements: a first loop runs the short common path
+    Each kernel runs over elements ``[lo, hi)`` in chunks of ``CHUNK``: a first loop runs the short common path
     (:func:`fast_round`) over the chunk with no calls, which the compiler vectorises; a second
     loop, run only when the chunk has such elements, redoes the rare ones (subnormal results,
     overflow, specials) with :func:`encode_slow` while they are still in cache.
@@ -321,17 +322,15 @@ def generic_kernels(mode: int) -> tuple:
     MODE = np.int64(mode)
     STOCH = mode >= SR
 
-    @numba.njit(parallel=True, **_NJ)
-    def encode_kernel(xbits, out, in_m, in_bias, in_expmask, width, p, ovf, key, rbits, n, start):
-        """Codes of ``xbits`` (int32/int64 view of the input) into ``out``; returns #NaN-not-encodable."""
+    @numba.njit(**_NJ)
+    def encode_kernel(lo0, hi0, xbits, out, in_m, in_bias, in_expmask, width, p, ovf, key, rbits, n, start):
+        """Codes of ``xbits[lo0:hi0]`` (int32/int64 view of the input) into ``out``; returns
+        #NaN-not-encodable."""
         mbits, emin, emax, max_mag, _inf_mag, _nan_code, sign_mask, flags = p
         use_key = rbits.size == 0
-        size = xbits.size
-        nchunks = (size + CHUNK - 1) // CHUNK
-        bad = np.zeros(nchunks, np.int64)  # per chunk: a scalar += in a nested loop is no parfor reduction
-        for ch in numba.prange(nchunks):
-            lo = ch * CHUNK
-            hi = min(lo + CHUNK, size)
+        bad = 0
+        for lo in range(lo0, hi0, CHUNK):
+            hi = min(lo + CHUNK, hi0)
             slow = np.empty(hi - lo, np.uint8)
             nslow = 0
             for i in range(lo, hi):
@@ -350,24 +349,23 @@ def generic_kernels(mode: int) -> tuple:
                     r = _random_at(STOCH, use_key, key, rbits, start, i, n)
                     c, nan_in = _slow_at(xbits, i, width, in_m, in_bias, in_expmask, p, MODE, ovf, r, n)
                     if nan_in:
-                        bad[ch] += 1  # NaN input, and the format has no NaN code
+                        bad += 1  # NaN input, and the format has no NaN code
                         c = 0
                     out[i] = c
-        return bad.sum()
+        return bad
 
-    @numba.njit(parallel=True, **_NJ)
+    @numba.njit(**_NJ)
     def quantize_kernel(
-        xbits, x, out, obits, in_m, in_bias, in_expmask, width, p, mag_bits, ovf, key, rbits, n, start, lut
-    ):
-        """Rounded values of ``x`` into ``out`` (same dtype; ``obits`` is its integer view).
+        lo0, hi0, xbits, x, out, obits, in_m, in_bias, in_expmask, width, p, mag_bits, ovf, key, rbits, n,
+        start, lut,
+    ):  # fmt: skip
+        """Rounded values of ``x[lo0:hi0]`` into ``out`` (same dtype; ``obits`` is its integer view).
         NaN passes through formats without NaN."""
         mbits, emin, emax, max_mag, inf_mag, nan_code, sign_mask, flags = p
         use_key = rbits.size == 0
         use_lut = lut.size > 0
-        size = xbits.size
-        for ch in numba.prange((size + CHUNK - 1) // CHUNK):
-            lo = ch * CHUNK
-            hi = min(lo + CHUNK, size)
+        for lo in range(lo0, hi0, CHUNK):
+            hi = min(lo + CHUNK, hi0)
             slow = np.empty(hi - lo, np.uint8)
             nslow = 0
             for i in range(lo, hi):
@@ -394,15 +392,21 @@ def generic_kernels(mode: int) -> tuple:
                         out[i] = decode_one(
                             c, mbits, emin, max_mag, inf_mag, nan_code, sign_mask, flags, mag_bits
                         )
+        return 0
 
     return encode_kernel, quantize_kernel
 
 
-@numba.njit(parallel=True, **_NJ)
-def decode_kernel(codes, out, p, mag_bits):
-    """Values of ``codes`` into ``out``."""
+def decode_kernel(codes, out, p, mag_bits) -> None:
+    """Values of ``codes`` into ``out`` (on threads)."""
+    run_parts(_decode_range, codes.size, codes, out, p, mag_bits)
+
+
+@numba.njit(**_NJ)
+def _decode_range(lo, hi, codes, out, p, mag_bits):
+    """Values of ``codes[lo:hi]`` into ``out``."""
     mbits, emin, _emax, max_mag, inf_mag, nan_code, sign_mask, flags = p
-    for i in numba.prange(codes.size):
+    for i in range(lo, hi):
         out[i] = decode_one(
             np.int64(codes[i]), mbits, emin, max_mag, inf_mag, nan_code, sign_mask, flags, mag_bits
         )

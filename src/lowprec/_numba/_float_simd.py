@@ -22,6 +22,7 @@ import functools
 
 import numba
 import numpy as np
+from numba.extending import intrinsic
 
 from ._float import (
     F_NEGZERO,
@@ -41,10 +42,10 @@ from ._float import (
     encode_slow,
 )
 from ._random import sr_bits
+from ._threads import CHUNK
 
 _NJ = {"cache": True, "nogil": True}
 
-CHUNK = 4096
 
 # index of each per-call constant in the tuple ``c`` the kernels take
 (
@@ -142,15 +143,21 @@ def _is_slow(a, neg, c, in_m, expf):
     return (exf == expf) | (neg & (c[C_SIGNED] == 0)) | ((c[C_SUB] == 0) & (e_eff < c[C_EMINB]) & (a != 0))
 
 
-@numba.njit(inline="always", **_NJ)
-def _w(v, in_m):
-    """``v`` (known to fit) through the input's lane width: for float32 inputs a 32-bit truncation
-    that tells the compiler the value fits 32-bit lanes (8 per AVX2 register instead of 4)."""
-    return np.int32(v) if in_m == 23 else v
+@intrinsic
+def _w(typingctx, v, lane):
+    """``v`` converted (truncated) to the integer type of ``lane``, emitted in place: for float32
+    inputs ``lane`` is an int32 and the truncation tells the compiler that the value fits 32-bit
+    lanes (8 per AVX2 register instead of 4). An intrinsic, so that it costs no inlining pass."""
+    sig = lane(v, lane)
+
+    def codegen(context, builder, signature, args):
+        return context.cast(builder, args[0], signature.args[0], signature.return_type)
+
+    return sig, codegen
 
 
 @numba.njit(inline="always", **_NJ)
-def _fast_elem(a, neg, r, n, c, mode, in_m, expf, signbit):
+def _fast_elem(a, neg, r, n, c, mode, in_m, expf, signbit, lane):
     """``(slow, code, bits)`` of one element: the code with its sign, and the rounded value's bits
     in the input dtype with its sign. Meaningless where ``slow``. No data-dependent branches.
 
@@ -160,32 +167,32 @@ def _fast_elem(a, neg, r, n, c, mode, in_m, expf, signbit):
     one = np.int64(1)
     zero = np.int64(0)
     smask = np.int64(31) if in_m == 23 else np.int64(63)  # shift counts are < the lane width
-    mb = _w(c[C_MB] & smask, in_m)
-    eminb = _w(c[C_EMINB], in_m)
-    sh = _w(c[C_SH], in_m)
-    maxb = _w(c[C_MAXB], in_m)
-    qminb = _w(c[C_QMINB], in_m)
-    signmask = _w(c[C_SIGNMASK], in_m)
-    ovcodep, ovcoden = _w(c[C_OVCODEP], in_m), _w(c[C_OVCODEN], in_m)
-    ovbitsp, ovbitsn = _w(c[C_OVBITSP], in_m), _w(c[C_OVBITSN], in_m)
-    signbit = _w(signbit, in_m)
+    mb = _w(c[C_MB] & smask, lane)
+    eminb = _w(c[C_EMINB], lane)
+    sh = _w(c[C_SH], lane)
+    maxb = _w(c[C_MAXB], lane)
+    qminb = _w(c[C_QMINB], lane)
+    signmask = _w(c[C_SIGNMASK], lane)
+    ovcodep, ovcoden = _w(c[C_OVCODEP], lane), _w(c[C_OVCODEN], lane)
+    ovbitsp, ovbitsn = _w(c[C_OVBITSP], lane), _w(c[C_OVBITSN], lane)
+    signbit = _w(signbit, lane)
     negzero = c[C_NEGZERO] != 0
-    a = _w(a, in_m)
-    exf = _w(a >> in_m, in_m)
-    e_eff = _w(max(exf, one), in_m)
+    a = _w(a, lane)
+    exf = _w(a >> in_m, lane)
+    e_eff = _w(max(exf, one), lane)
     slow = _is_slow(a, neg, c, in_m, expf)
-    mant = _w(a & ((one << in_m) - 1), in_m)
-    sig = _w(mant | _w((one << in_m) if exf != 0 else zero, in_m), in_m)
-    deficit = _w(max(_w(eminb - e_eff, in_m), zero), in_m)  # binades below the target's emin
-    s = _w(sh + deficit, in_m)  # rounding position in the significand
-    s_c = _w(_w(min(s, in_m + 2), in_m) & smask, in_m)  # beyond in_m + 1 all bits go, as at in_m + 2
-    bit = _w(one << s_c, in_m)
-    rem = _w(sig & _w(bit - one, in_m), in_m)
-    half = _w(bit >> one, in_m)
-    above = _w(max(_w(e_eff - eminb, in_m), zero), in_m)  # binades above the target's emin
-    lo = _w(_w(sig >> s_c, in_m) + _w(above << mb, in_m), in_m)  # truncated code (magnitude)
+    mant = _w(a & ((one << in_m) - 1), lane)
+    sig = _w(mant | _w((one << in_m) if exf != 0 else zero, lane), lane)
+    deficit = _w(max(_w(eminb - e_eff, lane), zero), lane)  # binades below the target's emin
+    s = _w(sh + deficit, lane)  # rounding position in the significand
+    s_c = _w(_w(min(s, in_m + 2), lane) & smask, lane)  # beyond in_m + 1 all bits go, as at in_m + 2
+    bit = _w(one << s_c, lane)
+    rem = _w(sig & _w(bit - one, lane), lane)
+    half = _w(bit >> one, lane)
+    above = _w(max(_w(e_eff - eminb, lane), zero), lane)  # binades above the target's emin
+    lo = _w(_w(sig >> s_c, lane) + _w(above << mb, lane), lane)  # truncated code (magnitude)
     inexact = rem != zero
-    odd = _w(lo & one, in_m) != zero
+    odd = _w(lo & one, lane) != zero
     if mode == RNE:
         up = (rem > half) | ((rem == half) & odd & inexact)  # s == 0: half == rem == 0, exact
     elif mode == RNA:
@@ -207,21 +214,21 @@ def _fast_elem(a, neg, r, n, c, mode, in_m, expf, signbit):
         up = frac + r >= (one << n)
     else:
         up = inexact & (r >= (one << (n - 1)))
-    inc = _w(one if up else zero, in_m)
-    mag = _w(lo + inc, in_m)
+    inc = _w(one if up else zero, lane)
+    mag = _w(lo + inc, lane)
     # the rounded magnitude in the input's bits: the carry runs into the exponent; beyond the
     # significand the result is 0 or the smallest subnormal
-    sm = _w(_w(min(s, in_m), in_m) & smask, in_m)
-    keep = _w(~_w(_w(one << sm, in_m) - one, in_m), in_m)
-    qb = _w(_w(a & keep, in_m) + _w(inc << sm, in_m), in_m)
+    sm = _w(_w(min(s, in_m), lane) & smask, lane)
+    keep = _w(~_w(_w(one << sm, lane) - one, lane), lane)
+    qb = _w(_w(a & keep, lane) + _w(inc << sm, lane), lane)
     qb = qb if s <= in_m else (qminb if up else zero)
-    qb = _w(qb, in_m)
+    qb = _w(qb, lane)
     over = qb > maxb
     keep_sign = neg & ((mag != zero) | negzero)
-    code = _w(mag | (signmask if keep_sign else zero), in_m)
-    code = _w((ovcoden if neg else ovcodep) if over else code, in_m)
-    bits = _w(qb | (signbit if keep_sign else zero), in_m)
-    bits = _w((ovbitsn if neg else ovbitsp) if over else bits, in_m)
+    code = _w(mag | (signmask if keep_sign else zero), lane)
+    code = _w((ovcoden if neg else ovcodep) if over else code, lane)
+    bits = _w(qb | (signbit if keep_sign else zero), lane)
+    bits = _w((ovbitsn if neg else ovbitsp) if over else bits, lane)
     return slow, code, bits
 
 
@@ -250,16 +257,15 @@ def simd_kernels(mode: int, width: int, explicit_bits: bool = False) -> tuple:
     IN_M, IN_BIAS, EXPF = (np.int64(v) for v in _in_consts(width))
     WIDTH = np.int64(width)
     SIGNBIT = np.int64(-(1 << (width - 1)))
+    LANE = np.int32(0) if width == 32 else np.int64(0)  # the lane type of _w
 
-    @numba.njit(parallel=True, **_NJ)
-    def encode_kernel(xbits, out, p, c, ovf, key, rbits, n, start):
-        """Codes of ``xbits`` into ``out``; returns the number of NaN inputs the format cannot encode."""
-        size = xbits.size
-        nchunks = (size + CHUNK - 1) // CHUNK
-        bad = np.zeros(nchunks, np.int64)
-        for ch in numba.prange(nchunks):
-            lo = ch * CHUNK
-            hi = min(lo + CHUNK, size)
+    @numba.njit(**_NJ)
+    def encode_kernel(lo0, hi0, xbits, out, p, c, ovf, key, rbits, n, start):
+        """Codes of ``xbits[lo0:hi0]`` into ``out``; returns the number of NaN inputs the format
+        cannot encode."""
+        bad = 0
+        for lo in range(lo0, hi0, CHUNK):
+            hi = min(lo + CHUNK, hi0)
             xs = xbits[lo:hi]  # slices: indices from 0, which the vectoriser handles best
             os_ = out[lo:hi]
             rs = rbits[lo:hi] if EXPLICIT else rbits
@@ -268,7 +274,7 @@ def simd_kernels(mode: int, width: int, explicit_bits: bool = False) -> tuple:
             for j in range(xs.size):
                 xb = np.int64(xs[j])
                 r = _random(STOCH, EXPLICIT, key, rs, base + j if not EXPLICIT else j, n)
-                slow, code, _ = _fast_elem(xb & ~SIGNBIT, xb < 0, r, n, c, MODE, IN_M, EXPF, SIGNBIT)
+                slow, code, _ = _fast_elem(xb & ~SIGNBIT, xb < 0, r, n, c, MODE, IN_M, EXPF, SIGNBIT, LANE)
                 os_[j] = code
                 anyslow |= slow
             if anyslow:
@@ -279,21 +285,19 @@ def simd_kernels(mode: int, width: int, explicit_bits: bool = False) -> tuple:
                     r = _random(STOCH, EXPLICIT, key, rbits, start + i if not EXPLICIT else i, n)
                     code, nan_in = _slow_at(xbits, i, WIDTH, IN_M, IN_BIAS, EXPF, p, MODE, ovf, r, n)
                     if nan_in:
-                        bad[ch] += 1
+                        bad += 1
                         code = 0
                     out[i] = code
-        return bad.sum()
+        return bad
 
-    @numba.njit(parallel=True, **_NJ)
-    def quantize_kernel(xbits, x, out, obits, p, c, mag_bits, ovf, key, rbits, n, start, lut):
-        """Rounded values of ``x`` into ``out`` (``obits`` its integer view). NaN passes through
+    @numba.njit(**_NJ)
+    def quantize_kernel(lo0, hi0, xbits, x, out, obits, p, c, mag_bits, ovf, key, rbits, n, start, lut):
+        """Rounded values of ``x[lo0:hi0]`` into ``out`` (``obits`` its integer view). NaN passes through
         formats without NaN."""
         mbits, emin, _emax, max_mag, inf_mag, nan_code, sign_mask, flags = p
         use_lut = lut.size > 0
-        size = xbits.size
-        for ch in numba.prange((size + CHUNK - 1) // CHUNK):
-            lo = ch * CHUNK
-            hi = min(lo + CHUNK, size)
+        for lo in range(lo0, hi0, CHUNK):
+            hi = min(lo + CHUNK, hi0)
             xs = xbits[lo:hi]
             os_ = obits[lo:hi]
             rs = rbits[lo:hi] if EXPLICIT else rbits
@@ -302,7 +306,7 @@ def simd_kernels(mode: int, width: int, explicit_bits: bool = False) -> tuple:
             for j in range(xs.size):
                 xb = np.int64(xs[j])
                 r = _random(STOCH, EXPLICIT, key, rs, base + j if not EXPLICIT else j, n)
-                slow, _, bits = _fast_elem(xb & ~SIGNBIT, xb < 0, r, n, c, MODE, IN_M, EXPF, SIGNBIT)
+                slow, _, bits = _fast_elem(xb & ~SIGNBIT, xb < 0, r, n, c, MODE, IN_M, EXPF, SIGNBIT, LANE)
                 os_[j] = bits
                 anyslow |= slow
             if anyslow:
@@ -320,5 +324,6 @@ def simd_kernels(mode: int, width: int, explicit_bits: bool = False) -> tuple:
                         out[i] = decode_one(
                             code, mbits, emin, max_mag, inf_mag, nan_code, sign_mask, flags, mag_bits
                         )
+        return 0
 
     return encode_kernel, quantize_kernel
