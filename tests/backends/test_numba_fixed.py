@@ -19,6 +19,7 @@ import pytest
 from lowprec._fixed_api import fixed_decode, fixed_encode, fixed_quantize
 from lowprec._fixed_modes import FixedOverflow, FixedRounding
 from lowprec._numba import _fixed as nbfixed
+from lowprec._numba._threads import PAR_MIN
 from lowprec.formats._fixed import FixedFormat
 from lowprec.reference._fixed import fixed_decode_reference, fixed_encode_reference
 from lowprec.reference._random import random_bits_reference
@@ -216,7 +217,7 @@ def test_large_arrays_split_over_threads(dtype):
     """Arrays of several parts and chunks, with elements for the exact rule scattered among them,
     give the same results with one thread or several, equal to the reference."""
     rng = np.random.default_rng(5)
-    size = 4 * nbfixed._PAR_MIN + 1234
+    size = 4 * PAR_MIN + 1234
     x = (rng.standard_normal(size) * 6).astype(dtype)
     pos = rng.integers(0, size, 300)
     x[pos[:100]] = np.inf

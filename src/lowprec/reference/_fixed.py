@@ -352,8 +352,10 @@ def _pattern_to_codes(pattern: np.ndarray, fmt: FixedFormat) -> np.ndarray:
 def fixed_decode_reference(codes: np.ndarray, fmt: FixedFormat) -> np.ndarray:
     """Float64 values of codes (each the float64 nearest to the exact value, ties to even)."""
     c = np.asarray(codes)
-    flat = [float(Fraction(int(k)) * fmt.resolution) for k in c.ravel()]
-    return np.array(flat, dtype=np.float64).reshape(c.shape)
+    res = fmt.resolution
+    uniq, where = np.unique(c.ravel(), return_inverse=True)  # each distinct code once
+    vals = np.array([float(Fraction(int(k)) * res) for k in uniq], dtype=np.float64)
+    return vals[where.ravel()].reshape(c.shape)
 
 
 def fixed_quantize_reference(
