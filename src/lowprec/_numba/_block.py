@@ -22,6 +22,7 @@ import numpy as np
 
 from ._float import F_ZERO, OV_SAT, RNE, SR, _msb, decode_one, encode_one
 from ._random import sr_bits
+from ._threads import PAR_MIN, run_parts
 
 _NJ = {"cache": True, "nogil": True}
 
@@ -118,14 +119,14 @@ def _enc(a, neg, in_m, in_bias, in_expmask, p, mode, r, n):
     )  # fmt: skip
 
 
-@numba.njit(parallel=True, **_NJ)
+@numba.njit(**_NJ)
 def general_kernel(
-    xbits, dims, bdims, in_m, in_bias, in_expmask, width,
+    lo, hi, xbits, dims, bdims, in_m, in_bias, in_expmask, width,
     pe, e_magbits, e_int, e_info, ps, s_magbits, rule, g, d_sig, d_exp,
     mode, key, rbits, n, what, out_vals, out_codes, out_scales,
 ):  # fmt: skip
     """Quantize (``what == 0``: values into ``out_vals``) or encode (``what == 1``: element codes
-    into ``out_codes``, scale codes into ``out_scales``) every block.
+    into ``out_codes``, scale codes into ``out_scales``) blocks ``[lo, hi)`` (in scale order).
 
     ``pe``/``ps``: FloatParams of the element and scale formats; ``e_info = (emax_e, m_e, smax_e)``;
     ``g`` the tensor scale; ``d_sig * 2**d_exp = max_elem * g`` (the ``amax`` rule's divisor).
@@ -133,17 +134,16 @@ def general_kernel(
     mbits, emin, _emax, max_mag, inf_mag, nan_code, sign_mask, flags = pe
     s_mbits, s_emin, s_emax, s_max_mag, s_inf_mag, s_nan, s_sign, s_flags = ps
     emax_e, m_e, smax_e = e_info
-    big_p, l1, big_q, l2, big_r = dims
+    _big_p, l1, big_q, l2, big_r = dims
     b1, b2 = bdims
     nb1 = (l1 + b1 - 1) // b1
     nb2 = (l2 + b2 - 1) // b2
-    nblocks = big_p * nb1 * big_q * nb2 * big_r
     finite_lim = in_expmask << in_m
     use_key = rbits.size == 0
     z_s = np.int64(1) if s_flags & F_ZERO else np.int64(0)
     min_code = np.int64(1) if s_flags & F_ZERO else np.int64(0)  # smallest positive scale code
     int_mask = (np.int64(1) << (e_magbits + 1)) - 1
-    for blk in numba.prange(nblocks):
+    for blk in range(lo, hi):
         rr = blk % big_r
         t = blk // big_r
         j2 = t % nb2
@@ -232,6 +232,7 @@ def general_kernel(
                         out_vals[idx] = np.ldexp(ev, e)
                     else:
                         out_vals[idx] = ev * sval * g
+    return 0
 
 
 def block_kernel(
@@ -239,7 +240,7 @@ def block_kernel(
     pe, e_magbits, e_int, e_info, ps, s_magbits, rule, g, d_sig, d_exp,
     mode, key, rbits, n, what, out_vals, out_codes, out_scales,
 ) -> None:  # fmt: skip
-    """Quantize or encode every block (arguments as :func:`general_kernel`).
+    """Quantize or encode every block, on threads (arguments as :func:`general_kernel` less ``lo, hi``).
 
     Float32 input with the preset-like element formats goes to the fast kernels of
     :mod:`lowprec._numba._block_fast`; everything else to :func:`general_kernel`.
@@ -251,10 +252,13 @@ def block_kernel(
         bf.run_fast(xbits, dims, bdims, pe, e_magbits, e_int, e_info, ps, s_magbits, rule, g, d_sig, d_exp,
                     mode, key, rbits, n, what, out_vals, out_codes, out_scales)  # fmt: skip
         return
-    general_kernel(
-        xbits, dims, bdims, in_m, in_bias, in_expmask, width,
+    big_p, l1, big_q, l2, big_r = (int(v) for v in dims)
+    b1, b2 = (int(v) for v in bdims)
+    nblocks = big_p * -(-l1 // b1) * big_q * -(-l2 // b2) * big_r
+    run_parts(
+        general_kernel, nblocks, xbits, dims, bdims, in_m, in_bias, in_expmask, width,
         pe, e_magbits, e_int, e_info, ps, s_magbits, rule, g, d_sig, d_exp,
-        mode, key, rbits, n, what, out_vals, out_codes, out_scales,
+        mode, key, rbits, n, what, out_vals, out_codes, out_scales, align=1, min_part=PAR_MIN // (b1 * b2),
     )  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""Fast Numba kernels for block-scaled formats: float32 input, one parallel pass, branch-light elements.
+"""Fast Numba kernels for block-scaled formats: float32 input, one pass on threads, branch-light elements.
 
 These cover the common case of :func:`lowprec._numba._block.block_kernel`, which dispatches here
 (:func:`fast_supported`) and keeps its general kernel for everything else (float64 input, element
@@ -23,8 +23,8 @@ division, see below), and the elements are rounded by one of two short, vectoris
   float64 bits as above, then multiplied back by the scale (exact) and stored (one rounding).
 
 Stochastic rounding uses the same counter-based bits as every backend (flat C-order index).
-All functions are module-level (cacheable); the parallel loop calls a non-inlined worker per chunk
-of blocks, since loops inside a parfor body do not vectorise in int32 lanes.
+All functions are module-level (cacheable). :func:`run_fast` splits the blocks over threads
+(:func:`lowprec._numba._threads.run_parts`); each runs serial loops over its blocks.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from numba.extending import intrinsic
 from ._block import RULE_AMAX, _enc, _pow2_exponent
 from ._float import F_NEGZERO, F_SIGNED, F_SUB, F_ZERO, RNE, RTZ, SR, _round_up
 from ._random import sr_bits
+from ._threads import PAR_MIN, run_parts
 
 __all__ = ["fast_kernel", "fast_supported", "neg_zero_ok", "run_fast"]
 
@@ -279,8 +280,7 @@ def _r1_blocks(xf, xbits, blk0, blk1, dims, bdims, rule, ein, sin, ep, g, den, s
                what, key, rbits, n, out_vals, out_codes, out_scales, obits):  # fmt: skip
     """Blocks ``[blk0, blk1)`` of a layout with contiguous block rows (``R == 1``).
 
-    A real call from the parallel loop (not inlined): compiled on its own, its loops vectorise in
-    int32 lanes, which they do not inside a parfor body.
+    A real call (not inlined): compiled on its own, its loops vectorise in int32 lanes.
     """
     s0, thr, mbits, cbits, c, maxv, max_mag, sign_mask, int_mask, emin_e = ep
     emax_e, m_e, smax_e = ein
@@ -446,33 +446,30 @@ def _strided_item(xf, xbits, it, dims, bdims, rule, ein, sin, ep, g, den, slut, 
                         out_codes)  # fmt: skip
 
 
-#: blocks per parallel work item of the contiguous kernel
+#: blocks per inner call of the contiguous kernel
 _CHUNK = 256
 
 
-@numba.njit(parallel=True, **_NJ)
-def fast_kernel(xf, xbits, dims, bdims, rule, ein, sin, ep, g, den, slut, e_int, mode, amax_rule, what, key,
-                rbits, n, out_vals, out_codes, out_scales, obits):  # fmt: skip
-    """Quantize (``what == 0``) or encode (``what == 1``) float32 input, parallel over blocks.
+@numba.njit(**_NJ)
+def fast_kernel(lo, hi, xf, xbits, dims, bdims, rule, ein, sin, ep, g, den, slut, e_int, mode, amax_rule, what,
+                key, rbits, n, out_vals, out_codes, out_scales, obits):  # fmt: skip
+    """Quantize (``what == 0``) or encode (``what == 1``) float32 input: work items ``[lo, hi)``.
 
-    ``R == 1`` (blocks along the contiguous last axis, 1-D or 2-D): work items of ``_CHUNK``
-    blocks, see :func:`_r1_blocks`. ``R > 1``: one block row times up to ``_COLS`` adjacent
-    columns per item, so that the inner loops run over contiguous memory (:func:`_strided_item`).
+    ``R == 1`` (blocks along the contiguous last axis, 1-D or 2-D): the items are blocks, taken
+    ``_CHUNK`` at a time, see :func:`_r1_blocks`. ``R > 1``: an item is one block row times up to
+    ``_COLS`` adjacent columns, so that the inner loops run over contiguous memory
+    (:func:`_strided_item`). :func:`run_fast` splits the items over threads.
     """
-    big_p, l1, big_q, l2, big_r = dims
-    b1, b2 = bdims
-    nbl = big_p * ((l1 + b1 - 1) // b1) * big_q * ((l2 + b2 - 1) // b2)
+    big_r = dims[4]
     if big_r == 1:
-        nch = (nbl + _CHUNK - 1) // _CHUNK
-        for ch in numba.prange(nch):
-            _r1_blocks(xf, xbits, ch * _CHUNK, min(nbl, (ch + 1) * _CHUNK), dims, bdims, rule, ein, sin, ep, g,
-                       den, slut, e_int, mode, amax_rule, what, key, rbits, n, out_vals, out_codes, out_scales,
-                       obits)  # fmt: skip
+        for b0 in range(lo, hi, _CHUNK):
+            _r1_blocks(xf, xbits, b0, min(hi, b0 + _CHUNK), dims, bdims, rule, ein, sin, ep, g, den, slut, e_int,
+                       mode, amax_rule, what, key, rbits, n, out_vals, out_codes, out_scales, obits)  # fmt: skip
     else:
-        nit = nbl * ((big_r + _COLS - 1) // _COLS)
-        for it in numba.prange(nit):
+        for it in range(lo, hi):
             _strided_item(xf, xbits, it, dims, bdims, rule, ein, sin, ep, g, den, slut, e_int, mode, amax_rule,
                           what, key, rbits, n, out_vals, out_codes, out_scales)  # fmt: skip
+    return 0
 
 
 def fast_supported(pe: tuple, e_mbits: int, rule: int, s_mbits: int, g: float, d_sig: int, mode: int, n: int,
@@ -539,7 +536,15 @@ def run_fast(xbits, dims, bdims, pe, e_magbits, e_int, e_info, ps, s_magbits, ru
     slut = _scale_lut(tuple(int(v) for v in ps), int(s_magbits)) if amax_rule else _EMPTY_LUT
     den = float(np.ldexp(np.float64(d_sig), int(d_exp)))
     obits = out_vals.view(np.int32) if out_vals.dtype == np.float32 else _EMPTY_BITS
-    fast_kernel(xbits.view(np.float32), xbits, tuple(np.int64(v) for v in dims),
-                tuple(np.int64(v) for v in bdims), np.int64(rule), ein, sin, ep, float(g), den, slut, bool(e_int),
-                np.int64(mode), amax_rule, np.int64(what), key, rbits, np.int64(n), out_vals, out_codes, out_scales,
-                obits)  # fmt: skip
+    big_p, l1, big_q, l2, big_r = (int(v) for v in dims)
+    b1, b2 = (int(v) for v in bdims)
+    nbl = big_p * -(-l1 // b1) * big_q * -(-l2 // b2)
+    per_block = b1 * b2
+    if big_r == 1:
+        items, align, min_part = nbl, _CHUNK, PAR_MIN // per_block
+    else:
+        items, align, min_part = nbl * -(-big_r // _COLS), 1, PAR_MIN // (per_block * _COLS)
+    run_parts(fast_kernel, items, xbits.view(np.float32), xbits, tuple(np.int64(v) for v in dims),
+              tuple(np.int64(v) for v in bdims), np.int64(rule), ein, sin, ep, float(g), den, slut, bool(e_int),
+              np.int64(mode), amax_rule, np.int64(what), key, rbits, np.int64(n), out_vals, out_codes, out_scales,
+              obits, align=align, min_part=min_part)  # fmt: skip

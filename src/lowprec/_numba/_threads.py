@@ -23,13 +23,16 @@ CHUNK = 4096  # elements a kernel handles at a time (one pass while they are in 
 PAR_MIN = 1 << 16  # elements per thread, at least
 
 
-def run_parts(kernel: Callable, size: int, *args: object, align: int = CHUNK) -> list:
+def run_parts(
+    kernel: Callable, size: int, *args: object, align: int = CHUNK, min_part: int = PAR_MIN
+) -> list:
     """``[kernel(lo, hi, *args), ...]`` over contiguous parts of ``[0, size)``, one per thread.
 
-    As many parts as ``numba.get_num_threads()``, each of at least :data:`PAR_MIN` elements and
-    starting at a multiple of ``align``; one part runs in the calling thread.
+    As many parts as ``numba.get_num_threads()``, each of at least ``min_part`` items (elements,
+    or the kernel's work items) and starting at a multiple of ``align``; one part runs in the
+    calling thread.
     """
-    parts = max(1, min(numba.get_num_threads(), size // PAR_MIN))
+    parts = max(1, min(numba.get_num_threads(), size // max(1, min_part)))
     if parts == 1:
         return [kernel(0, size, *args)]
     kernel(0, 0, *args)  # compile (if needed) here, not in several threads at once
