@@ -26,7 +26,7 @@ def _run(
     out = np.empty((m, n))
     p = _gemm._params
     _gemm.gemm_kernel(
-        aq, bt, c0, out, _gemm.split_bounds(aq.shape[1], prof.split_k), np.arange(prof.split_k),
+        0, m, aq, bt, c0, out, _gemm.split_bounds(aq.shape[1], prof.split_k), np.arange(prof.split_k),
         prof.reduce_order == "tree", prof.block_size, -1 if prof.align_bits is None else prof.align_bits,
         prof.fused, prof.promote_interval or 0, prof.exact,
         p(facc), int(parse_rounding(prof.block_rounding)), int(resolve_overflow(facc, None)),

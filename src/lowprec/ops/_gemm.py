@@ -13,6 +13,7 @@ import numba
 import numpy as np
 
 from .._api import _kparams, quantize
+from .._numba._threads import PAR_MIN, run_parts
 from ..rounding import parse_rounding, resolve_overflow
 from ._core import (
     SA_NL,
@@ -329,24 +330,24 @@ def _slice_fast4(arow, b0, b1, b2, b3, k0, k1, c0, c1, c2, c3, block, keep, prom
     return True, c0, c1, c2, c3
 
 
-@numba.njit(parallel=True, **_NJ)
+@numba.njit(**_NJ)
 def gemm_kernel(
-    a, bt, c0, out, bounds, order, tree, block, keep, fused, promote, exact,
+    lo, hi_row, a, bt, c0, out, bounds, order, tree, block, keep, fused, promote, exact,
     pa, amode, aovf, pp, povf, pw, wovf, po, omode, oovf, f32, fast, sh, hi,
 ):  # fmt: skip
-    """out[i, j] = model(sum_k a[i, k] * bt[j, k] + c0[i, j]); parallel over rows.
+    """out[i, j] = model(sum_k a[i, k] * bt[j, k] + c0[i, j]) for rows ``lo <= i < hi_row``
+    (:func:`matmul` splits the rows over threads).
 
     ``f32``: the accumulator format is IEEE float32 and the block rounding RNE or RZ, so the
     normal-range fast paths (``_fma32``, the end of ``_block_aligned``) apply. ``fast``: every
     aligned block may take ``_block_fast`` (see its preconditions; ``sh``, ``hi`` describe the
     accumulator there).
     """
-    m = a.shape[0]
     n = bt.shape[0]
     kk = a.shape[1]
     ns = bounds.size - 1
     chain = f32 and not exact and ns == 1 and block == 1 and keep < 0 and promote == 0 and fused
-    for i in numba.prange(m):
+    for i in range(lo, hi_row):
         tmp = np.empty(block, np.float64)
         limbs = np.zeros(SA_NL, np.int64)
         part = np.empty(ns, np.float64)
@@ -449,6 +450,7 @@ def gemm_kernel(
                 for q in range(1, ns):
                     acc = add2(acc, part[order[q]], pw, _RNE, wovf)
             out[i, j] = _rv(acc, po, omode, oovf)
+    return 0
 
 
 def _params(f) -> tuple:
@@ -567,13 +569,15 @@ def matmul(a: object, b: object, profile: GemmProfile | str = "ieee_fp32_sequent
         and bool(np.isfinite(aq).all() and np.isfinite(bt).all() and np.isfinite(c0).all())
     )  # fmt: skip
     hi = (2.0 - 2.0**-facc.mbits) * 2.0**127 if sh >= 0 else 0.0
-    gemm_kernel(
-        aq, bt, c0, out, bounds, order, prof.reduce_order == "tree", max(prof.block_size, 1),
+    macs_per_row = max(1, bt.shape[0] * aq.shape[1])
+    run_parts(
+        gemm_kernel, aq.shape[0], aq, bt, c0, out, bounds, order, prof.reduce_order == "tree", max(prof.block_size, 1),
         -1 if prof.align_bits is None else prof.align_bits, prof.fused, prof.promote_interval or 0, prof.exact,
         _params(facc), int(parse_rounding(prof.block_rounding)), int(resolve_overflow(facc, None)),
         _params(fprom), int(resolve_overflow(fprom, None)),
         _params(fpart), int(resolve_overflow(fpart, None)),
         _params(fout), int(parse_rounding(prof.out_rounding)), int(resolve_overflow(fout, None)),
         _is_float32(facc) and bmode in (_RNE, _RTZ), fast, max(sh, 29), hi,
+        align=1, min_part=PAR_MIN // macs_per_row,
     )  # fmt: skip
     return out.reshape(shape)[()]  # [()]: a numpy scalar for two 1-d operands
