@@ -392,20 +392,20 @@ _X64 = textwrap.dedent(
     for f in (FixedFormat(64, 20), FixedFormat(64, 64, signed=False), FixedFormat(48, 10), FixedFormat(33, 33),
               FixedFormat(16, 3)):
         ovs = [("WRAP", 0), ("SAT_SYM", 0), ("WRAP", 3)] + ([("WRAP_SM", 0), ("WRAP_SM", 2)] if f.signed else [])
-        for q in ("TRN", "RND_CONV", "TO_ODD", "STOCHASTIC", "STOCHASTIC_EQUAL"):
-            for o, ns in ovs:
-                for x in (x64, x32):
-                    for n in ((40, 62) if q.startswith("STOCH") else (0,)):
-                        kw = {"random_bits": rng.integers(0, 2**n, x.shape, dtype=np.uint64), "n_random_bits": n} if n else {}
-                        _same(lj.quantize(x, f, q, overflow=o, sat_bits=ns, **kw),
-                              lowprec.quantize(x, f, q, overflow=o, sat_bits=ns, **kw), (str(f), q, o, ns, x.dtype, n))
+        for i, q in enumerate(("TRN", "RND_CONV", "TO_ODD", "STOCHASTIC", "STOCHASTIC_EQUAL")):
+            for j, (o, ns) in enumerate(ovs):
+                x = (x64, x32)[(i + j) % 2]  # each mode and each overflow meets both dtypes
+                for n in ((40, 62) if q.startswith("STOCH") else (0,)):
+                    kw = {"random_bits": rng.integers(0, 2**n, x.shape, dtype=np.uint64), "n_random_bits": n} if n else {}
+                    _same(lj.quantize(x, f, q, overflow=o, sat_bits=ns, **kw),
+                          lowprec.quantize(x, f, q, overflow=o, sat_bits=ns, **kw), (str(f), q, o, ns, x.dtype, n))
     xb = rng.standard_normal((20, 48)) * 2.0 ** rng.integers(-20, 20, (20, 1))
     xb[3, 5], xb[4, :] = np.nan, 0.0
-    for name in ("nvfp4", "nvfp4_ts", "nvfp4_2d", "mxfp4_rceil", "mxfp8_e4m3", "mxint8"):
-        for x in (xb, xb.astype(np.float32)):
-            for q, n in (("nearest_even", 0), ("stochastic", 32), ("stochastic", 45), ("toward_zero", 0)):
-                kw = {"random_bits": lowprec.random_bits(3, x.shape, n), "n_random_bits": n} if n else {}
-                _same(lj.quantize(x, name, q, **kw), blocks.quantize(x, name, None, q, **kw), (name, q, n, x.dtype))
+    for i, name in enumerate(("nvfp4", "nvfp4_ts", "nvfp4_2d", "mxfp4_rceil", "mxfp8_e4m3", "mxint8")):
+        for j, (q, n) in enumerate((("nearest_even", 0), ("stochastic", 32), ("stochastic", 45), ("toward_zero", 0))):
+            x = (xb, xb.astype(np.float32))[(i + j) % 2]  # each format and each mode meets both dtypes
+            kw = {"random_bits": lowprec.random_bits(3, x.shape, n), "n_random_bits": n} if n else {}
+            _same(lj.quantize(x, name, q, **kw), blocks.quantize(x, name, None, q, **kw), (name, q, n, x.dtype))
     key = jax.random.key(1)
     bits = np.asarray(jax.random.bits(key, x32.shape, jnp.uint64) >> 24)  # n = 40
     f = FixedFormat(20, 4)
