@@ -81,6 +81,15 @@ def _prepare(fmt, rounding, overflow, sat_bits):
     return f, q, o
 
 
+def _direct_out(out: np.ndarray | None, flat: np.ndarray) -> bool:
+    """Whether the quantize kernel may write into ``out`` itself: the working dtype, C-contiguous
+    and not overlapping the input (the kernels re-read inputs after writing their chunk's outputs)."""
+    return (
+        out is not None and out.dtype == flat.dtype and out.flags.c_contiguous
+        and not np.may_share_memory(out, flat)
+    )  # fmt: skip
+
+
 def _check_out(out: object, shape: tuple, dtype: np.dtype) -> None:
     if not isinstance(out, np.ndarray):
         raise TypeError("out must be a NumPy array")
@@ -191,7 +200,7 @@ def fixed_encode(
     else:
         from ._numba._fixed import encode_float_kernel
 
-        codes = np.empty(flat.size, dtype=np.uint64)
+        codes = np.empty(flat.size, dtype=np.uint64)  # not out=: out stays untouched on error
         if flat.size:
             nans, infs = encode_float_kernel(flat, codes, f.bits, f.frac_bits, f.signed, int(q), int(o),
                                              sat_bits, key, rmode, rbits, n)  # fmt: skip
@@ -256,10 +265,13 @@ def fixed_quantize(
     else:
         from ._numba._fixed import quantize_float_kernel
 
-        vals = np.empty(flat.size, dtype=flat.dtype)
+        direct = _direct_out(out, flat)
+        vals = out.reshape(-1) if direct else np.empty(flat.size, dtype=flat.dtype)
         if flat.size:
             quantize_float_kernel(flat, vals, f.bits, f.frac_bits, f.signed, int(q), int(o), sat_bits,
                                   key, rmode, rbits, n)  # fmt: skip
+        if direct:
+            return out
         res = vals.reshape(arr.shape).astype(arr.dtype, copy=False)
     if out is not None:
         out[...] = res

@@ -267,10 +267,10 @@ def _value_one(xv, w, fb, signed, q, o, nsat, r, nb):
     return math.ldexp(val, -fb)
 
 
-@numba.njit(parallel=True, cache=True)
-def cast_codes_kernel(codes, out, shift, w, signed, q, o, nsat, key, rmode, rbits, nb):
-    """Cast int64 codes scaled by ``2**shift`` (``shift = F_dst - F_src``) to the target format."""
-    for i in numba.prange(codes.size):
+@numba.njit(cache=True, nogil=True)
+def _cast_codes_range(lo, hi, codes, out, shift, w, signed, q, o, nsat, key, rmode, rbits, nb):
+    """:func:`cast_codes_kernel` for elements ``[lo, hi)``."""
+    for i in range(lo, hi):
         c = np.int64(codes[i])
         r = _rand(i, key, rmode, rbits, nb)
         neg = c < 0
@@ -278,6 +278,14 @@ def cast_codes_kernel(codes, out, shift, w, signed, q, o, nsat, key, rmode, rbit
         m = (~u + _U1) if neg else u
         p = _core(neg, m, np.int64(shift), w, signed, q, o, nsat, r, nb)
         out[i] = _sign_extend(p, w, signed)
+    return 0, 0
+
+
+def cast_codes_kernel(codes, out, shift, w, signed, q, o, nsat, key, rmode, rbits, nb) -> None:
+    """Cast int64 codes scaled by ``2**shift`` (``shift = F_dst - F_src``) to the target format,
+    by the exact rule, on threads."""
+    _parallel(_cast_codes_range, codes.size, codes, out, np.int64(shift), np.int64(w), bool(signed), np.int64(q),
+              np.int64(o), np.int64(nsat), key, np.int64(rmode), rbits, np.int64(nb))  # fmt: skip
 
 
 # ---- array kernels: a float fast path per chunk, the exact rule for the rare rest -----------------
