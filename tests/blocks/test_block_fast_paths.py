@@ -153,7 +153,9 @@ def test_nvfp4_sweep_fast_equals_reference(name: str, mode: Rounding) -> None:
 
 
 @pytest.mark.parametrize("name", ["mxfp4", "mxfp8_e4m3", "mxint8", "nvfp4"])
-@pytest.mark.parametrize("mode", [Rounding.NEAREST_EVEN, Rounding.TOWARD_ZERO, Rounding.STOCHASTIC])
+@pytest.mark.parametrize(
+    "mode", [Rounding.NEAREST_EVEN, Rounding.TOWARD_ZERO, Rounding.NEAREST_AWAY, Rounding.STOCHASTIC]
+)
 def test_non_last_axis_and_2d_blocks(name: str, mode: Rounding) -> None:
     f = BLOCK_FORMATS[name]
     b = f.block

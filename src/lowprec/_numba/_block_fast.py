@@ -268,6 +268,27 @@ def _run64(xf, out_vals, ub, cnt, mul, div, s0, thr, mbits, cbits, c, maxv, e_in
 
 
 @numba.njit(inline="always", **_NJ)
+def _run64_cols(
+    xf, out_vals, base, w, muls, divs, bads, s0, thr, mbits, cbits, c, maxv, e_int, mode, use_div
+):
+    """``w`` adjacent elements of one row of a strided layout, each in its own block (per-column
+    ``muls``/``divs``/``bads``): quantize by the float64 rule, deterministic modes (as
+    :func:`_run64`; a NaN/Inf block gives NaN)."""
+    ub = np.uint64(base)
+    for k in range(w):
+        idx = ub + np.uint64(k)
+        xv = np.float64(xf[idx])
+        ax = abs(xv)
+        div = divs[k]
+        q = ax / div if use_div else ax * muls[k]
+        neg = math.copysign(1.0, xv) < 0.0  # the sign bit (-0 included)
+        v, _code = _round_elem(q, neg, s0, thr, mbits, cbits, c, mode, np.int64(0), np.int64(0))
+        v = min(v, maxv)
+        sv = -v if (neg and ((not e_int) or v != 0.0)) else v  # integer elements have no -0
+        out_vals[idx] = np.nan if bads[k] else sv * div
+
+
+@numba.njit(inline="always", **_NJ)
 def _amax(xbits, ub, cnt, am):
     """``max(am, |bits|)`` over ``cnt`` elements from unsigned index ``ub``."""
     for j in range(cnt):
@@ -436,14 +457,29 @@ def _strided_item(xf, xbits, it, dims, bdims, rule, ein, sin, ep, g, den, slut, 
         divs[k] = div
         if what == 1:
             out_scales[blk * big_r + r0 + k] = scode
+    quick = what == 0 and mode < SR  # deterministic quantize: a loop specialised per mode and rule
     for i1 in range(i1_0, i1_1):
         for i2 in range(i2_0, i2_1):
             base = (((pp * l1 + i1) * big_q + qq) * l2 + i2) * big_r + r0
-            for k in range(w):
-                i = base + k
-                _elem64(xf[i], xbits[i], i, muls[k], divs[k], bads[k], s0, thr, mbits, cbits, c, maxv, max_mag,
-                        sign_mask, int_mask, e_int, mode, amax_rule, what, use_key, key, rbits, n, out_vals,
-                        out_codes)  # fmt: skip
+            if quick and mode == RNE:
+                if amax_rule:
+                    _run64_cols(xf, out_vals, base, w, muls, divs, bads, s0, thr, mbits, cbits, c, maxv, e_int,
+                                RNE, True)  # fmt: skip
+                else:
+                    _run64_cols(xf, out_vals, base, w, muls, divs, bads, s0, thr, mbits, cbits, c, maxv, e_int,
+                                RNE, False)  # fmt: skip
+            elif quick and mode == RTZ:
+                _run64_cols(xf, out_vals, base, w, muls, divs, bads, s0, thr, mbits, cbits, c, maxv, e_int, RTZ,
+                            amax_rule)  # fmt: skip
+            elif quick:
+                _run64_cols(xf, out_vals, base, w, muls, divs, bads, s0, thr, mbits, cbits, c, maxv, e_int, mode,
+                            amax_rule)  # fmt: skip
+            else:
+                for k in range(w):
+                    i = base + k
+                    _elem64(xf[i], xbits[i], i, muls[k], divs[k], bads[k], s0, thr, mbits, cbits, c, maxv,
+                            max_mag, sign_mask, int_mask, e_int, mode, amax_rule, what, use_key, key, rbits, n,
+                            out_vals, out_codes)  # fmt: skip
 
 
 #: blocks per inner call of the contiguous kernel
