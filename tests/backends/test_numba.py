@@ -63,7 +63,7 @@ def test_stochastic_bits_widths(name, n):
     assert_codes_equal(got, encode_reference(x, fmt, Rounding.STOCHASTIC, Overflow.SATURATE, r, n), x)
 
 
-@pytest.mark.parametrize("name", ["float32", "tf32", "float64", "bfloat16"])
+@pytest.mark.parametrize("name", ["float32", "tf32", "fp22", "float64", "bfloat16"])
 @pytest.mark.parametrize("mode", MODES)
 def test_wide_targets_random(name, mode):
     fmt = lowprec.get_format(name)

@@ -84,6 +84,7 @@ _GFLOAT_NAMED: dict[str, FormatInfo] = {
     "float8_e4m3": _info("e4m3", 8, 4, 7, ext=True, nz=True, high_nans=7),
     "float8_e3m4": _info("e3m4", 8, 5, 3, ext=True, nz=True, high_nans=15),
     "tf32": _info("tf32", 19, 11, 127, ext=True, nz=True, high_nans=2**10 - 1),
+    "fp22": _info("fp22", 22, 14, 127, ext=True, nz=True, high_nans=2**13 - 1),
 }
 
 _P3109 = re.compile(r"^p3109_k(\d+)p(\d+)([su])([ef])$")

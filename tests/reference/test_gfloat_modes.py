@@ -20,7 +20,7 @@ from lowprec.formats import FORMATS, FloatFormat
 from lowprec.reference import encode_reference
 from lowprec.rounding import Overflow, Rounding, default_overflow
 
-NAMES = [n for n in [*SMALL, "float32", "tf32"] if gfloat_info(n) is not None]
+NAMES = [n for n in [*SMALL, "float32", "tf32", "fp22"] if gfloat_info(n) is not None]
 
 
 def _usable(fmt: FloatFormat, x: np.ndarray) -> np.ndarray:

@@ -30,6 +30,7 @@ NAMES = [
     "p3109_k8p3ue",
     "p3109_k16p9se",
     "tf32",
+    "fp22",
 ]
 SYMMETRIC = {
     Rounding.NEAREST_EVEN,

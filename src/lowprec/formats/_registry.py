@@ -1,4 +1,4 @@
-"""Named formats: ml_dtypes names, IEEE/tf32, and the P3109 binaryKpP family."""
+"""Named formats: ml_dtypes names, IEEE/tf32/fp22, and the P3109 binaryKpP family."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ _NAMED = [
     _f("float64", 11, 52),
     _f("float32", 8, 23),
     _f("tf32", 8, 10),
+    _f("fp22", 8, 13),  # the FP8 tensor-core accumulator (DeepSeek-V3 §3.5.2, SageAttention2)
     _f("float16", 5, 10),
     _f("bfloat16", 8, 7),
     _f("float8_e5m2", 5, 2),

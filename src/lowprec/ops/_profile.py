@@ -172,7 +172,7 @@ class GemmProfile:
 
 #: The H100 FP8 tensor-core accumulator: fp32's exponent range with 13 fraction bits (14 significant),
 #: block results truncated to it (DeepSeek-V3 §3.5.2; SageAttention2's "FP22"; Khattak & Mikaitis).
-FP22 = FloatFormat(8, 13, name="fp22")
+FP22 = get_format("fp22")  # e8m13, in the format registry as "fp22"
 
 
 def _nv(name: str, fmt: str, block: int, neab: int, **kw: object) -> GemmProfile:
