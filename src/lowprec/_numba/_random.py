@@ -5,6 +5,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ._threads import run_parts
+
 __all__ = ["GOLDEN", "random_bits_numba", "splitmix64", "sr_bits", "sr_key"]
 
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -36,14 +38,15 @@ def sr_bits(key: np.uint64, index: np.int64, n: np.int64) -> np.int64:
     return np.int64(z >> np.uint64(64 - n))
 
 
-@numba.njit(parallel=True, cache=True)
-def _fill(out: np.ndarray, key: np.uint64, start: np.int64, n: np.int64) -> None:
-    for i in numba.prange(out.size):
+@numba.njit(cache=True, nogil=True)
+def _fill(lo, hi, out, key, start, n):
+    for i in range(lo, hi):
         out[i] = np.uint64(sr_bits(key, start + i, n))
+    return 0
 
 
 def random_bits_numba(seed: int, count: int, n: int, start: int = 0) -> np.ndarray:
     """``count`` random integers in ``[0, 2**n)`` of stream ``seed``, from element ``start``."""
     out = np.empty(count, dtype=np.uint64)
-    _fill(out, sr_key(seed), np.int64(start), np.int64(n))
+    run_parts(_fill, count, out, sr_key(seed), np.int64(start), np.int64(n))
     return out

@@ -243,11 +243,13 @@ def op_round(op, x: float, y: float, z: float, p, mode, ovf) -> float:
                         mag_bits, mode, ovf)  # fmt: skip
 
 
-@numba.njit(parallel=True, **_NJ)
-def elementwise_kernel(op, x, y, z, out, p, mode, ovf):
-    """``out[i] = round(op(x[i], y[i], z[i]))`` over 1-d contiguous float64 arrays."""
-    for i in numba.prange(out.size):
+@numba.njit(**_NJ)
+def elementwise_kernel(lo, hi, op, x, y, z, out, p, mode, ovf):
+    """``out[i] = round(op(x[i], y[i], z[i]))`` for ``lo <= i < hi`` over 1-d contiguous float64
+    arrays (run on threads by :func:`lowprec._numba._threads.run_parts`)."""
+    for i in range(lo, hi):
         out[i] = op_round(op, x[i], y[i], z[i], p, mode, ovf)
+    return 0
 
 
 # ---- a long (Kulisch) accumulator for exact sums of float64 values --------------------------------

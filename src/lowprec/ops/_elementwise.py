@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._api import _kparams
+from .._numba._threads import run_parts
 from ..formats._float import FloatFormat
 from ..formats._registry import get_format
 from ..rounding import Overflow, Rounding, parse_rounding, resolve_overflow
@@ -49,7 +50,7 @@ def _run(op: int, args: tuple, fmt: object, rounding: str | Rounding, overflow: 
     while len(flat) < 3:
         flat.append(flat[0])
     out = np.empty(flat[0].size, dtype=np.float64)
-    _core.elementwise_kernel(op, flat[0], flat[1], flat[2], out, p, int(mode), int(ovf))
+    run_parts(_core.elementwise_kernel, out.size, op, flat[0], flat[1], flat[2], out, p, int(mode), int(ovf))
     out = out.reshape(shape)
     return out[()] if scalar else out
 

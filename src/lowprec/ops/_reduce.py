@@ -5,6 +5,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .._numba._threads import PAR_MIN, run_parts
 from ..rounding import Overflow, Rounding
 from ._core import OP_ADD, OP_FMA, OP_MUL, OP_SUB, op_round
 from ._elementwise import _as_f64, _target
@@ -74,10 +75,12 @@ def _reduce_row(x, y, use_y, fused, order, block, p, mode, ovf):
     return s
 
 
-@numba.njit(parallel=True, **_NJ)
-def _reduce_kernel(x, y, use_y, fused, order, block, out, p, mode, ovf):
-    for i in numba.prange(x.shape[0]):
+@numba.njit(**_NJ)
+def _reduce_kernel(lo, hi, x, y, use_y, fused, order, block, out, p, mode, ovf):
+    """Rows ``[lo, hi)`` (run on threads by :func:`lowprec._numba._threads.run_parts`)."""
+    for i in range(lo, hi):
         out[i] = _reduce_row(x[i], y[i], use_y, fused, order, block, p, mode, ovf)
+    return 0
 
 
 def _check_order(order: str, block: int | None) -> tuple[int, int]:
@@ -100,7 +103,8 @@ def _reduce(x, y, fmt, order, block, rounding, overflow, axis, fused):
     x2 = np.ascontiguousarray(xa.reshape(-1, xa.shape[-1]))
     y2 = np.ascontiguousarray(ya.reshape(-1, ya.shape[-1]))
     out = np.empty(x2.shape[0], np.float64)
-    _reduce_kernel(x2, y2, y is not None, fused, code, blk, out, p, int(mode), int(ovf))
+    run_parts(_reduce_kernel, x2.shape[0], x2, y2, y is not None, fused, code, blk, out, p, int(mode), int(ovf),
+              align=1, min_part=max(1, PAR_MIN // max(1, x2.shape[1])))  # fmt: skip
     out = out.reshape(shape)
     return out[()] if out.ndim == 0 else out
 
