@@ -1,20 +1,17 @@
-"""Shared inputs of the block-format tests."""
+"""Shared set-up of the block-format tests: the ``rng`` fixture, and the helper module ``blockdata``
+made importable."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-
-def block_inputs(shape: tuple[int, ...], seed: int = 0, dtype: type = np.float32) -> np.ndarray:
-    """Normal data with per-row magnitudes spread over many binades, exact zeros and powers of two."""
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal(shape) * np.exp2(rng.integers(-20, 20, size=(*shape[:-1], 1)))
-    flat = x.reshape(-1)
-    flat[::7] = 0.0
-    flat[3::11] = np.exp2(rng.integers(-10, 10, size=flat[3::11].size))  # exact powers of two (amax = 2^k)
-    flat[5::13] = np.nextafter(np.exp2(3.0), 0.0)  # just below 2^k
-    return x.astype(dtype)
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:  # works under every pytest import mode
+    sys.path.insert(0, _HERE)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import block_inputs
+from blockdata import block_inputs
 
 from lowprec import blocks
 from lowprec.formats._block import BLOCK_FORMATS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import block_inputs
+from blockdata import block_inputs
 
 import lowprec
 from lowprec import blocks

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import block_inputs
+from blockdata import block_inputs
 
 from lowprec.formats._block import BLOCK_FORMATS, BlockFormat, get_block_format
 from lowprec.reference._block import (

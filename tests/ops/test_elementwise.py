@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from conftest import ref_round, same
+from opsref import ref_round, same
 
 from lowprec import ops
 from lowprec.formats import get_format

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from conftest import ref_round
+from opsref import ref_round
 
 from lowprec import FloatFormat, quantize
 from lowprec.ops._gemm import matmul, split_bounds

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from conftest import ref_round
+from opsref import ref_round
 
 from lowprec import ops
 
