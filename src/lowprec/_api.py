@@ -233,9 +233,7 @@ def _quantize_impl(arr, f, mode, ovf, seed, rbits, n, backend, out=None) -> np.n
         return quantize_reference(arr, f, mode, ovf, rbits.reshape(arr.shape) if rbits.size else None, n)
     wd = _work_dtype(arr)
     xf = np.ascontiguousarray(arr.reshape(-1) if arr.flags.c_contiguous else arr.ravel(), dtype=wd)
-    direct = (
-        out is not None and out.dtype == wd and out.flags.c_contiguous and not np.may_share_memory(out, arr)
-    )
+    direct = _direct_out(out, wd, arr)
     res = out.reshape(-1) if direct else np.empty(xf.size, dtype=wd)
     if xf.size:
         if backend == "cpp":
@@ -250,6 +248,15 @@ def _quantize_impl(arr, f, mode, ovf, seed, rbits, n, backend, out=None) -> np.n
         return out
     res = res.reshape(arr.shape)
     return res if res.dtype == arr.dtype else res.astype(arr.dtype)
+
+
+def _direct_out(out: np.ndarray | None, work_dtype: np.dtype, src: np.ndarray) -> bool:
+    """Whether a kernel may write into ``out`` itself: of the working dtype, C-contiguous and not
+    overlapping the input ``src`` (kernels re-read inputs after writing a chunk's outputs)."""
+    return (
+        out is not None and out.dtype == work_dtype and out.flags.c_contiguous
+        and not np.may_share_memory(out, src)
+    )  # fmt: skip
 
 
 def _check_out(out: object, shape: tuple, dtype: np.dtype) -> None:

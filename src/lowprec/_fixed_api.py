@@ -10,6 +10,7 @@ import secrets
 
 import numpy as np
 
+from ._api import _direct_out
 from ._fixed_modes import FixedOverflow, FixedRounding, parse_fixed_overflow, parse_fixed_rounding
 from .formats._fixed import FixedFormat, _check_overflow
 
@@ -79,15 +80,6 @@ def _prepare(fmt, rounding, overflow, sat_bits):
     o = parse_fixed_overflow(overflow)
     _check_overflow(f, o, sat_bits)
     return f, q, o
-
-
-def _direct_out(out: np.ndarray | None, flat: np.ndarray) -> bool:
-    """Whether the quantize kernel may write into ``out`` itself: the working dtype, C-contiguous
-    and not overlapping the input (the kernels re-read inputs after writing their chunk's outputs)."""
-    return (
-        out is not None and out.dtype == flat.dtype and out.flags.c_contiguous
-        and not np.may_share_memory(out, flat)
-    )  # fmt: skip
 
 
 def _check_out(out: object, shape: tuple, dtype: np.dtype) -> None:
@@ -265,7 +257,7 @@ def fixed_quantize(
     else:
         from ._numba._fixed import quantize_float_kernel
 
-        direct = _direct_out(out, flat)
+        direct = _direct_out(out, flat.dtype, arr)
         vals = out.reshape(-1) if direct else np.empty(flat.size, dtype=flat.dtype)
         if flat.size:
             quantize_float_kernel(flat, vals, f.bits, f.frac_bits, f.signed, int(q), int(o), sat_bits,

@@ -235,6 +235,14 @@ def general_kernel(
     return 0
 
 
+def blocks_per_column(dims: tuple, bdims: tuple) -> int:
+    """Blocks of the layout ``dims = (P, L1, Q, L2, R)`` with block shape ``bdims = (B1, B2)``, per
+    column of the trailing axis ``R`` (ragged last blocks count)."""
+    big_p, l1, big_q, l2, _big_r = (int(v) for v in dims)
+    b1, b2 = (int(v) for v in bdims)
+    return big_p * -(-l1 // b1) * big_q * -(-l2 // b2)
+
+
 def block_kernel(
     xbits, dims, bdims, in_m, in_bias, in_expmask, width,
     pe, e_magbits, e_int, e_info, ps, s_magbits, rule, g, d_sig, d_exp,
@@ -252,13 +260,11 @@ def block_kernel(
         bf.run_fast(xbits, dims, bdims, pe, e_magbits, e_int, e_info, ps, s_magbits, rule, g, d_sig, d_exp,
                     mode, key, rbits, n, what, out_vals, out_codes, out_scales)  # fmt: skip
         return
-    big_p, l1, big_q, l2, big_r = (int(v) for v in dims)
-    b1, b2 = (int(v) for v in bdims)
-    nblocks = big_p * -(-l1 // b1) * big_q * -(-l2 // b2) * big_r
+    nblocks = blocks_per_column(dims, bdims) * int(dims[4])
     run_parts(
         general_kernel, nblocks, xbits, dims, bdims, in_m, in_bias, in_expmask, width,
         pe, e_magbits, e_int, e_info, ps, s_magbits, rule, g, d_sig, d_exp,
-        mode, key, rbits, n, what, out_vals, out_codes, out_scales, align=1, min_part=PAR_MIN // (b1 * b2),
+        mode, key, rbits, n, what, out_vals, out_codes, out_scales, align=1, min_part=PAR_MIN // (int(bdims[0]) * int(bdims[1])),
     )  # fmt: skip
 
 

@@ -38,7 +38,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-from ._block import RULE_AMAX, _enc, _pow2_exponent
+from ._block import RULE_AMAX, _enc, _pow2_exponent, blocks_per_column
 from ._float import F_NEGZERO, F_SIGNED, F_SUB, F_ZERO, RNE, RTZ, SR, _round_up
 from ._random import sr_bits
 from ._threads import PAR_MIN, run_parts
@@ -572,10 +572,9 @@ def run_fast(xbits, dims, bdims, pe, e_magbits, e_int, e_info, ps, s_magbits, ru
     slut = _scale_lut(tuple(int(v) for v in ps), int(s_magbits)) if amax_rule else _EMPTY_LUT
     den = float(np.ldexp(np.float64(d_sig), int(d_exp)))
     obits = out_vals.view(np.int32) if out_vals.dtype == np.float32 else _EMPTY_BITS
-    big_p, l1, big_q, l2, big_r = (int(v) for v in dims)
-    b1, b2 = (int(v) for v in bdims)
-    nbl = big_p * -(-l1 // b1) * big_q * -(-l2 // b2)
-    per_block = b1 * b2
+    big_r = int(dims[4])
+    nbl = blocks_per_column(dims, bdims)
+    per_block = int(bdims[0]) * int(bdims[1])
     if big_r == 1:
         items, align, min_part = nbl, _CHUNK, PAR_MIN // per_block
     else:
