@@ -250,3 +250,84 @@ def test_seeded_bits_float32_and_float64(dtype, mode):
             want = encode_reference(x, lowprec.get_format(fmt), Rounding[mode.upper()],
                                     resolve_overflow(lowprec.get_format(fmt), None), r, n)  # fmt: skip
             assert_codes_equal(c, want, x)
+
+
+# ---- the vectorised kernels compiled for one format (arrays of at least SPEC_MIN elements) -----
+# Same element rule as above, with the format's constants folded in at compile time. Each case
+# compiles a kernel of its own (about a second), so the cases cover every mode, both input widths,
+# encode, explicit and seeded bits, every overflow policy and the format shapes the folding changes
+# (no subnormal arithmetic for bfloat16 from float32, subnormals, unsigned, no subnormals, no NaN)
+# without taking their whole product.
+SPEC_CASES = [
+    ("bfloat16", np.float32, "nearest_even", "quantize"),
+    ("bfloat16", np.float32, "toward_zero", "quantize"),
+    ("bfloat16", np.float32, "stochastic", "quantize-seed"),
+    ("bfloat16", np.float32, "nearest_even", "encode"),
+    ("bfloat16", np.float64, "stochastic", "encode-seed"),
+    ("float16", np.float32, "nearest_away", "quantize"),
+    ("float16", np.float32, "toward_positive", "quantize"),
+    ("float16", np.float32, "stochastic_equal", "quantize"),
+    ("float8_e4m3fn", np.float32, "nearest_even", "quantize"),
+    ("float8_e4m3fn", np.float32, "nearest_zero", "quantize"),
+    ("float8_e4m3fn", np.float32, "toward_negative", "quantize"),
+    ("float8_e4m3fn", np.float32, "to_odd", "quantize"),
+    ("float8_e4m3fn", np.float32, "stochastic", "quantize"),
+    ("float8_e4m3fn", np.float64, "nearest_even", "encode"),
+    ("float8_e5m2", np.float64, "nearest_even", "quantize-all-overflows"),
+    ("float4_e2m1fn", np.float32, "nearest_even", "quantize"),
+    ("float4_e2m1fn", np.float32, "stochastic", "encode"),
+    ("p3109_k8p4ue", np.float32, "nearest_even", "quantize"),
+    ("float8_e4m3fn:nosub", np.float64, "nearest_even", "quantize"),
+]
+
+
+@pytest.mark.parametrize(("name", "dtype", "mode", "kind"), SPEC_CASES)
+def test_specialised_kernels(name, dtype, mode, kind, monkeypatch):
+    from lowprec._api import _kparams
+    from lowprec._numba import _float_simd
+
+    monkeypatch.setattr(_float_simd, "SPEC_MIN", 0)
+    fmt = _fmt_variant(name)
+    mode = Rounding[mode.upper()]
+    x = sweep_values(lowprec.get_format(name.split(":")[0]), dtype)
+    if not fmt.has_nan:
+        x = x[~np.isnan(x)]
+    seeded = kind.endswith("-seed")
+    r = random_bits_reference(9, x.size, 11) if mode.is_stochastic else None
+    kw = {}
+    if mode.is_stochastic:
+        kw = {"seed": 9, "n_random_bits": 11} if seeded else {"random_bits": r, "n_random_bits": 11}
+    overflows = _policies(fmt) if kind.endswith("all-overflows") else [resolve_overflow(fmt, None)]
+    for ovf in overflows:
+        if kind.startswith("encode"):
+            got = lowprec.encode(x, fmt, mode, overflow=ovf, backend="numba", **kw)
+            assert_codes_equal(got, encode_reference(x, fmt, mode, ovf, r, 11), x)
+        else:
+            got = lowprec.quantize(x, fmt, mode, overflow=ovf, backend="numba", **kw)
+            _same_values(got, quantize_reference(x, fmt, mode, ovf, r, 11))
+        # the format's own kernel ran
+        c = _float_simd.fast_consts(_kparams(fmt), np.dtype(dtype).itemsize * 8, int(mode), int(ovf))
+        pair = _float_simd.simd_kernels(
+            int(mode), np.dtype(dtype).itemsize * 8, not seeded and r is not None, c
+        )
+        assert pair[0 if kind.startswith("encode") else 1].overloads
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_specialised_threshold(dtype, monkeypatch):
+    """An array of SPEC_MIN elements takes the format's own kernel, which agrees with the shared
+    one (tested above against the reference) on every kind of bit pattern."""
+    from lowprec._numba import _float_simd
+
+    ui = np.uint32 if dtype == np.float32 else np.uint64
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, np.iinfo(ui).max, size=_float_simd.SPEC_MIN, dtype=ui, endpoint=True).view(dtype)
+    x[::3] = (rng.standard_normal(x[::3].size) * 100).astype(dtype)
+    mode = "nearest_even" if dtype == np.float32 else "stochastic"
+    kw = {"seed": 9} if mode == "stochastic" else {}
+    fmt = "bfloat16" if dtype == np.float32 else "float8_e4m3fn"
+    spec = lowprec.quantize(x, fmt, mode, **kw)
+    codes = lowprec.encode(x, fmt, mode, **kw)
+    monkeypatch.setattr(_float_simd, "SPEC_MIN", 1 << 62)
+    _same_values(spec, lowprec.quantize(x, fmt, mode, **kw))
+    assert_codes_equal(codes, lowprec.encode(x, fmt, mode, **kw), x)

@@ -281,6 +281,7 @@ def kernels(mode: int) -> tuple:
     them (every format with a zero whose range and precision lie within the input's) and the
     generic kernels otherwise.
     """
+    from . import _float_simd as _fs
     from ._float_simd import fast_consts, simd_kernels
 
     enc_generic, quant_generic = generic_kernels(mode)
@@ -290,7 +291,7 @@ def kernels(mode: int) -> tuple:
         if c is None:
             args = (xbits, out, in_m, in_bias, in_expmask, width, p, ovf, key, rbits, n, start)
             return sum(run_parts(enc_generic, xbits.size, *args))
-        kern = simd_kernels(mode, int(width), rbits.size > 0)[0]
+        kern = simd_kernels(mode, int(width), rbits.size > 0, c if xbits.size >= _fs.SPEC_MIN else None)[0]
         return sum(run_parts(kern, xbits.size, xbits, out, p, c, ovf, key, rbits, n, start))
 
     def quantize_kernel(
@@ -302,7 +303,7 @@ def kernels(mode: int) -> tuple:
                     start, lut)  # fmt: skip
             run_parts(quant_generic, xbits.size, *args)
             return
-        kern = simd_kernels(mode, int(width), rbits.size > 0)[1]
+        kern = simd_kernels(mode, int(width), rbits.size > 0, c if xbits.size >= _fs.SPEC_MIN else None)[1]
         run_parts(kern, xbits.size, xbits, x, out, obits, p, c, mag_bits, ovf, key, rbits, n, start, lut)
 
     return encode_kernel, quantize_kernel
