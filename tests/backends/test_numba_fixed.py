@@ -37,6 +37,8 @@ WIDE = [
     FixedFormat(63, -5), FixedFormat(64, 20), FixedFormat(64, 64), FixedFormat(64, 64, False),
     FixedFormat(40, 300), FixedFormat(50, 1023, False), FixedFormat(1, 1023), FixedFormat(12, -1010),
     FixedFormat(13, -1010), FixedFormat(64, -1010),
+    # the float32 lanes' limits (f32_lanes): W = 24 and 22 (wrap), F = 0 and 100
+    FixedFormat(24, 4), FixedFormat(22, 2), FixedFormat(23, 23, False), FixedFormat(22, -78),
 ]  # fmt: skip
 DTYPES = [np.float64, np.float32]
 
@@ -70,11 +72,13 @@ def small_sweep(fmt: FixedFormat, dtype: type) -> np.ndarray:
 
 def edge_values(fmt: FixedFormat, dtype: type) -> np.ndarray:
     """Values around the limits of the fast path for ``fmt``: |x * 2**F| near 2**52 and 2**53
-    (integers, halves), near 2**63 / 2**64, underflowing products, and the code range's ends."""
+    (integers, halves), near 2**22 to 2**24 (the float32 lanes), near 2**63 / 2**64, underflowing products, and the code range's ends."""
     fb = fmt.frac_bits
     k = np.arange(-6, 7, dtype=np.float64)
     raw = [
         (2.0**52 + k) * 2.0**-fb, (2.0**51 + k + 0.5) * 2.0**-fb, (2.0**53 + 2 * k) * 2.0**-fb,
+        (2.0**22 + k) * 2.0**-fb, (2.0**21 + k + 0.5) * 2.0**-fb, (2.0**23 + k) * 2.0**-fb,
+        (2.0**24 + 2 * k) * 2.0**-fb, (2.0**22 + k / 4) * 2.0**-fb,
         np.array([2.0**52 - 0.5, 2.0**52 - 0.25, 2.0**62, 2.0**63, 2.0**64, 2.0**65]) * 2.0**-fb,
         np.array([fmt.min_code, fmt.max_code, fmt.max_code + 1.0, fmt.min_code - 1.0]) * 2.0**-fb,
         np.array([5e-324, 1e-310, 2.0**-1022, 2.0**-1000, 2.0**-900, 1e-300, 1e300, 1.7e308]),
@@ -209,6 +213,25 @@ def test_wide(fmt, dtype):
             else:
                 vals = fixed_quantize(xs, fmt, q, o, n)
                 assert_same_values(vals, reference_values(xs, fmt, q, o, n), (q.name, o.name, n))
+
+
+def test_float32_lanes_selected():
+    """The float32-lane loop is taken exactly where f32_lanes allows it, and the formats above
+    reach it (so the exhaustive and wide sweeps test it from float32 inputs)."""
+    reached = [
+        f for f in SMALL + WIDE
+        if nbfixed.f32_lanes(f.bits, f.frac_bits, int(FixedRounding.RND_CONV), nbfixed._K_CLAMP)
+    ]  # fmt: skip
+    assert len(reached) >= 8
+    assert any(f.bits == 24 for f in reached) and any(f.frac_bits == 100 for f in reached)
+    assert not nbfixed.f32_lanes(23, 4, int(FixedRounding.TRN), nbfixed._K_WRAP)
+    assert not nbfixed.f32_lanes(25, 4, int(FixedRounding.TRN), nbfixed._K_CLAMP)
+    assert not nbfixed.f32_lanes(8, -1, int(FixedRounding.TRN), nbfixed._K_CLAMP)
+    assert not nbfixed.f32_lanes(8, 101, int(FixedRounding.TRN), nbfixed._K_CLAMP)
+    assert not nbfixed.f32_lanes(8, 3, nbfixed._G_STOCH, nbfixed._K_CLAMP)
+    _, c32, _ = nbfixed._setup(8, 5, True, int(FixedRounding.RND_CONV), int(FixedOverflow.SAT), 0, 32, False)
+    _, c64, _ = nbfixed._setup(8, 5, True, int(FixedRounding.RND_CONV), int(FixedOverflow.SAT), 0, 32, True)
+    assert all(isinstance(v, np.float32) for v in c32) and not any(isinstance(v, np.float32) for v in c64)
 
 
 # ---- threads, chunks, errors, decode ------------------------------------------------------------------

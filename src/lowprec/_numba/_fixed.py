@@ -300,12 +300,16 @@ def cast_codes_kernel(codes, out, shift, w, signed, q, o, nsat, key, rmode, rbit
 # bits, WRAP_SM out of range) are flagged and redone by the exact rule (:func:`_core`) while their
 # chunk is in cache.
 #
+# Float32 inputs of formats with W <= 24 and 0 <= F <= 100 in deterministic modes run the same
+# loop in float32 (:func:`f32_lanes`: twice the lanes), with the limit |v| < 2**22 instead of 2**52.
+#
 # Kernels are compiled per rounding-mode group and overflow kind (constants, so each fast loop is
 # a dozen vector instructions per 4 elements), serially: a parallel (prange) kernel took 4x longer
 # to compile, and :func:`_parallel` splits large arrays over threads instead (the kernels release
 # the GIL).
 
 _LIM = 2.0**52
+_LIM32 = 2.0**22  # the limit on |x * 2**F| of the float32 lanes (f32_lanes)
 _CHUNK = 4096
 # overflow kinds of the fast path: clamp (SAT, SAT_SYM), float wrap (WRAP, N = 0, W <= 53), other
 _K_CLAMP, _K_WRAP, _K_OTHER = 0, 1, 2
@@ -319,11 +323,13 @@ def _fast(xv, group, kind, r, c, fl):
     """(handled, rounded and overflowed integer R as a float64, -0 made +0) of float64 ``xv``.
 
     ``group`` (a rounding mode or ``_G_*``) and ``kind`` (``_K_*``) are compile-time constants;
-    ``c`` = (S, cmin, cmax, lo_c, hi_c, 2**W, 2**-W, 2**n) as float64 and ``fl`` = (check for v
+    ``c`` = (S, cmin, cmax, lo_c, hi_c, 2**W, 2**-W, 2**n, limit on |v|, 1, 1/2, 0), all float64
+    or, for the float32 lanes of :func:`_setup`, all float32 (then ``xv`` is a float32 and the whole
+    computation stays in float32: the literals come from ``c``), and ``fl`` = (check for v
     underflowing to 0, ties up (_G_MAG) / STOCHASTIC_EQUAL (_G_STOCH), out of range -> 0) as bools
     (see :func:`_setup`); ``r`` the random integer of stochastic modes.
     """
-    scale, cmin, cmax, lo_c, hi_c, two_w, inv_two_w, p2n = c
+    scale, cmin, cmax, lo_c, hi_c, two_w, inv_two_w, p2n, lim, one, half, zero = c
     under, alt, zero_oor = fl
     v = xv * scale
     if group == _TRN:
@@ -336,21 +342,21 @@ def _fast(xv, group, kind, r, c, fl):
         rr = np.rint(v)  # ties to even, the default floating-point rounding
     elif group == _RND:
         fl_ = np.floor(v)
-        rr = fl_ + (1.0 if v - fl_ >= 0.5 else 0.0)
+        rr = fl_ + (one if v - fl_ >= half else zero)
     elif group == _RND_MIN_INF:
         cl = np.ceil(v)
-        rr = cl - (1.0 if cl - v >= 0.5 else 0.0)
+        rr = cl - (one if cl - v >= half else zero)
     elif group == _TO_ODD:
         fl_ = np.floor(v)
-        h = fl_ * 0.5
-        rr = fl_ + (1.0 if (v != fl_) & (np.floor(h) == h) else 0.0)
+        h = fl_ * half
+        rr = fl_ + (one if (v != fl_) & (np.floor(h) == h) else zero)
     else:  # in magnitude: RND_ZERO, RND_INF, stochastic
         a = abs(v)
         fa = np.floor(a)
         ra = a - fa  # exact: the fractional part of a float
-        neg = v < 0.0
+        neg = v < zero
         if group == _G_MAG:
-            up = (ra > 0.5) | ((ra == 0.5) & alt)
+            up = (ra > half) | ((ra == half) & alt)
         elif not alt:  # STOCHASTIC
             sc = ra * p2n  # exact
             up_pos = np.uint64(np.floor(sc)) + r >= np.uint64(p2n)  # floor(rem * 2**n) + r >= 2**n
@@ -358,9 +364,9 @@ def _fast(xv, group, kind, r, c, fl):
             up = up_neg if neg else up_pos
         else:  # STOCHASTIC_EQUAL
             up = (ra != 0.0) & ((r >= np.uint64(p2n * 0.5)) != neg)
-        m = fa + (1.0 if up else 0.0)
+        m = fa + (one if up else zero)
         rr = -m if neg else m
-    ok = (abs(v) < _LIM) & ((v != 0.0) | (xv == 0.0) | (not under))
+    ok = (abs(v) < lim) & ((v != zero) | (xv == zero) | (not under))
     if kind == _K_CLAMP:
         rr = lo_c if rr < lo_c else rr
         rr = hi_c if rr > hi_c else rr
@@ -368,9 +374,9 @@ def _fast(xv, group, kind, r, c, fl):
         rr = rr - two_w * np.floor((rr - cmin) * inv_two_w)
     else:
         in_range = (rr >= cmin) & (rr <= cmax)
-        rr = 0.0 if zero_oor & (not in_range) else rr
+        rr = zero if zero_oor & (not in_range) else rr
         ok = ok & (in_range | zero_oor)
-    return ok, rr + 0.0
+    return ok, rr + zero
 
 
 @numba.njit(cache=True, nogil=True)
@@ -432,7 +438,7 @@ def _kernels(group: int, kind: int) -> tuple:
             nslow = 0
             for j in range(n):
                 r = _rand(start + j, key, rmode, rbits, nb) if STOCH else _U0
-                ok, rr = _fast(np.float64(xs[j]), GROUP, KIND, r, c, fl)
+                ok, rr = _fast(xs[j] * c[9], GROUP, KIND, r, c, fl)  # c[9] = 1 in c's float type
                 os[j] = np.uint64(np.int64(rr))
                 bad[j] = 0 if ok else 1
                 nslow += 0 if ok else 1
@@ -453,7 +459,7 @@ def _kernels(group: int, kind: int) -> tuple:
             nslow = 0
             for j in range(n):
                 r = _rand(start + j, key, rmode, rbits, nb) if STOCH else _U0
-                ok, rr = _fast(np.float64(xs[j]), GROUP, KIND, r, c, fl)
+                ok, rr = _fast(xs[j] * c[9], GROUP, KIND, r, c, fl)  # c[9] = 1 in c's float type
                 os[j] = rr * inv_scale  # exact: |R| <= 2**53 and 2**-F normal
                 bad[j] = 0 if ok else 1
                 nslow += 0 if ok else 1
@@ -491,15 +497,44 @@ def _setup(w: int, fb: int, signed: bool, q: int, o: int, nsat: int, nb: int, wi
     scale = 2.0**fb if -1022 <= fb <= 1022 else 0.0
     # x * 2**F can underflow to 0 only for F < 0 (float32 inputs: only for F < -900)
     under = scale == 0.0 or fb < (0 if wide_input else -900)
-    c = (scale, float(cmin), float(cmax), float(lo_c), float(cmax), 2.0**w, 2.0**-w, 2.0 ** int(nb))
+    c = (
+        scale,
+        float(cmin),
+        float(cmax),
+        float(lo_c),
+        float(cmax),
+        2.0**w,
+        2.0**-w,
+        2.0 ** int(nb),
+        _LIM,
+        1.0,
+        0.5,
+        0.0,
+    )
     fl = (under, q in (_RND_INF, _SR_EQ), o == _SAT_ZERO)
+    if not wide_input and f32_lanes(w, fb, group, kind):
+        c = tuple(np.float32(v) for v in (*c[:8], _LIM32, 1.0, 0.5, 0.0))
     return _kernels(group, kind), c, fl
+
+
+def f32_lanes(w: int, fb: int, group: int, kind: int) -> bool:
+    """Whether a float32 input runs the fast loop in float32 arithmetic (8 lanes per AVX2
+    register instead of 4). Exact when the LSB scale ``2**F`` and its inverse are normal float32s
+    with ``F >= 0`` (so ``x * 2**F`` neither underflows nor loses bits: it is flagged when it
+    overflows), the codes fit float32's 24-bit significand (``W <= 24``; ``W <= 22`` for the float
+    wrap, whose ``R - cmin`` must stay below ``2**23``), ``|v| < 2**22`` (:data:`_LIM32`: every
+    floor, ceil, remainder and halving is then exact) and the mode is deterministic (the stochastic
+    comparisons need 64-bit integers)."""
+    return 0 <= fb <= 100 and w <= (22 if kind == _K_WRAP else 24) and group != _G_STOCH
 
 
 def _call(which: int, x: np.ndarray, out: np.ndarray, w: int, fb: int, signed: bool, q: int, o: int, nsat: int,
           key: np.uint64, rmode: int, rbits: np.ndarray, nb: int) -> tuple[int, int]:  # fmt: skip
     kernels, c, fl = _setup(w, fb, signed, q, o, nsat, nb, x.dtype == np.float64)
-    args = (x, out, c, fl) + ((math.ldexp(1.0, -int(fb)),) if which else ())
+    inv_scale = math.ldexp(1.0, -int(fb))
+    args = (x, out, c, fl) + (
+        ((np.float32(inv_scale) if isinstance(c[0], np.float32) else inv_scale),) if which else ()
+    )
     args += (np.int64(w), np.int64(fb), bool(signed), np.int64(q), np.int64(o), np.int64(nsat), np.uint64(key),
              np.int64(rmode), rbits, np.int64(nb))  # fmt: skip
     nans, infs = _parallel(kernels[which], x.size, *args)
