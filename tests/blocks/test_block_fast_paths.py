@@ -197,3 +197,38 @@ def test_float32_presets_take_the_fast_path(
     blocks.encode(x, name, rounding=mode)
     with pytest.raises(AssertionError, match="general kernel"):
         blocks.quantize(x.astype(np.float64), name, rounding=mode)  # float64 input: general kernel
+
+
+# the kernels compiled per format, rule, block size and mode (large arrays; SPEC_MIN lowered here):
+# each case compiles one (about 2 s), so a few cases cover the folded constants that differ --
+# element formats (FP4/FP6/FP8, integer elements), scale rules, modes and block sizes 32 / 16
+_FLAT_CASES = [
+    ("mxfp4", "floor", Rounding.NEAREST_EVEN, 32),
+    ("mxfp4", "floor", Rounding.TOWARD_ZERO, 32),
+    ("mxfp8_e4m3", "floor", Rounding.NEAREST_AWAY, 32),
+    ("mxfp8_e5m2", "ceil", Rounding.NEAREST_EVEN, 32),
+    ("mxfp6_e2m3", "rceil", Rounding.TOWARD_NEGATIVE, 32),
+    ("mxint8", "floor", Rounding.NEAREST_EVEN, 32),
+    ("mxfp4", "even", Rounding.TO_ODD, 16),
+]
+
+
+@pytest.mark.parametrize(("name", "rule", "mode", "block"), _FLAT_CASES)
+def test_flat_kernel_equals_reference(
+    name: str, rule: str, mode: Rounding, block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lowprec._numba import _block_fast
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("fast_kernel called instead of the per-format kernel")
+
+    monkeypatch.setattr(_block_fast, "SPEC_MIN", 0)
+    monkeypatch.setattr(_block_fast, "fast_kernel", refuse)
+    f = BLOCK_FORMATS[name].replace(scale_rule=rule, block=block)
+    x = _layout(_blocks_for(f, [2.0**e for e in (-135, -127, -120, -20, 0, 3, 126 - f.element_emax)])
+                + _special_blocks(block), block)[:, :-5]  # fmt: skip
+    assert x.shape[1] % block == 0  # no ragged block: the per-format kernel's layout
+    q = blocks.quantize(x, f, rounding=mode)
+    with np.errstate(over="ignore"):
+        r = quantize_block_reference(x, f, -1, mode, None, 0).astype(x.dtype)
+    _assert_same_values(q, r, x)

@@ -43,7 +43,7 @@ from ._float import F_NEGZERO, F_SIGNED, F_SUB, F_ZERO, RNE, RTZ, SR, _round_up
 from ._random import sr_bits
 from ._threads import PAR_MIN, run_parts
 
-__all__ = ["fast_kernel", "fast_supported", "neg_zero_ok", "run_fast"]
+__all__ = ["fast_kernel", "fast_supported", "flat_kernel", "flat_supported", "neg_zero_ok", "run_fast"]
 
 _NJ = {"cache": True, "nogil": True}
 _MANT = np.int64((1 << 52) - 1)
@@ -508,6 +508,66 @@ def fast_kernel(lo, hi, xf, xbits, dims, bdims, rule, ein, sin, ep, g, den, slut
     return 0
 
 
+#: arrays of at least this many elements, in the layout of :func:`flat_supported`, get a kernel
+#: compiled for their format, scale rule and rounding mode (:func:`flat_kernel`)
+SPEC_MIN = 1 << 20
+
+
+@functools.lru_cache(maxsize=64)
+def flat_kernel(rule: int, e_int: bool, b2: int, mode: int, consts: tuple):
+    """A kernel with :func:`fast_kernel`'s arguments that quantizes blocks ``[lo, hi)`` of the
+    commonest layout, compiled for one element format, scale rule, block size and mode.
+
+    The layout (:func:`flat_supported`): 1-D blocks that tile the contiguous last axis exactly
+    (``R == 1``, ``b1 == 1``, ``l2 % b2 == 0``: block ``k`` is elements ``[k * b2, (k + 1) * b2)``),
+    a power-of-two scale rule, a deterministic mode and float32 output. One short loop per block:
+    the amax, the scale exponent and the int32-lane element rule of :func:`_r1_blocks`, with
+    ``consts`` = (element max, ``emax_e``, ``m_e``, ``smax_e``, scale ``emin``, scale ``emax``,
+    element mantissa bits, element ``emin``) and the arguments above folded in at compile time
+    (about 1.5x faster than :func:`_r1_blocks`; about 2 s of compilation the first time, then the
+    disk cache). Blocks outside the float32 grid, or with NaN/Inf, are handed to
+    :func:`_r1_blocks`. The closure captures numbers only (disk-cacheable).
+    """
+    RULE, EINT, B2, MODE = np.int64(rule), bool(e_int), np.int64(b2), np.int64(mode)
+    MAXV = float(consts[0])
+    EMAX_E, M_E, SMAX_E, S_EMIN, S_EMAX, MBITS, EMIN_E = (np.int64(v) for v in consts[1:])
+    S0_32 = _I32(23 - int(consts[6]))
+
+    @numba.njit(**_NJ)
+    def kernel(lo, hi, xf, xbits, dims, bdims, rule, ein, sin, ep, g, den, slut, e_int, mode, amax_rule, what,
+               key, rbits, n, out_vals, out_codes, out_scales, obits):  # fmt: skip
+        for blk in range(lo, hi):
+            base = blk * B2
+            am = _amax(xbits, np.uint64(base), B2, _I32(0))
+            e = S_EMIN
+            if am != 0:
+                e = _pow2_exponent(np.int64(am), np.int64(23), np.int64(127), RULE, EMAX_E, M_E, SMAX_E)
+            e = min(max(e, S_EMIN), S_EMAX)
+            t32 = EMIN_E + e + 127
+            cexp = t32 - MBITS + 23
+            if am >= _INF32 or t32 < 1 or cexp > 254 or MAXV * _pow2(e) > 3.4028234663852886e38:
+                _r1_blocks(xf, xbits, blk, blk + 1, dims, bdims, rule, ein, sin, ep, g, den, slut, e_int, mode,
+                           amax_rule, what, key, rbits, n, out_vals, out_codes, out_scales, obits)  # fmt: skip
+                continue
+            cb = _I32(cexp << 23)
+            maxv32 = np.float32(MAXV * _pow2(e))
+            _run32(xbits, obits, base, B2, _I32(t32), S0_32, cb, _bits_f32(cb), maxv32, EINT, MODE)
+        return 0
+
+    return kernel
+
+
+def flat_supported(
+    dims: tuple, bdims: tuple, amax_rule: bool, what: int, mode: int, float32_out: bool
+) -> bool:
+    """Whether :func:`flat_kernel` takes a call that :func:`fast_supported` accepted (before the
+    size threshold :data:`SPEC_MIN`)."""
+    return (
+        int(dims[4]) == 1 and int(bdims[0]) == 1 and int(dims[3]) % int(bdims[1]) == 0
+        and not amax_rule and int(what) == 0 and int(mode) < SR and float32_out
+    )  # fmt: skip
+
+
 def fast_supported(pe: tuple, e_mbits: int, rule: int, s_mbits: int, g: float, d_sig: int, mode: int, n: int,
                    width: int) -> bool:  # fmt: skip
     """Whether the fast kernels compute this call exactly (else the general kernel runs).
@@ -579,7 +639,11 @@ def run_fast(xbits, dims, bdims, pe, e_magbits, e_int, e_info, ps, s_magbits, ru
         items, align, min_part = nbl, _CHUNK, PAR_MIN // per_block
     else:
         items, align, min_part = nbl * -(-big_r // _COLS), 1, PAR_MIN // (per_block * _COLS)
-    run_parts(fast_kernel, items, xbits.view(np.float32), xbits, tuple(np.int64(v) for v in dims),
+    kernel = fast_kernel
+    if xbits.size >= SPEC_MIN and flat_supported(dims, bdims, amax_rule, what, mode, obits.size > 0):
+        consts = (float(maxv), *(int(v) for v in e_info), int(ps[1]), int(ps[2]), mb, emin)
+        kernel = flat_kernel(int(rule), bool(e_int), int(bdims[1]), int(mode), consts)
+    run_parts(kernel, items, xbits.view(np.float32), xbits, tuple(np.int64(v) for v in dims),
               tuple(np.int64(v) for v in bdims), np.int64(rule), ein, sin, ep, float(g), den, slut, bool(e_int),
               np.int64(mode), amax_rule, np.int64(what), key, rbits, np.int64(n), out_vals, out_codes, out_scales,
               obits, align=align, min_part=min_part)  # fmt: skip
