@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from ._api import _as_float_array, _kparams, _lut, _random_args
+from ._api import _as_float_array, _direct_out, _kparams, _lut, _random_args
 from ._dispatch import resolve_backend
 from ._pack import pack, unpack
 from .formats._block import BLOCK_FORMATS, SCALE_RULES, BlockFormat, bfp, block_geometry, get_block_format
@@ -76,8 +76,12 @@ def _tensor_scale(xf: np.ndarray, f: BlockFormat) -> float:
 
 
 def _run(x: np.ndarray, f: BlockFormat, axis: object, mode: Rounding, seed: int, rbits: np.ndarray, n: int,
-         what: int) -> tuple:  # fmt: skip
-    """Run the Numba kernel; returns (values or codes, scale codes, tensor scale, scale shape)."""
+         what: int, out: np.ndarray | None = None) -> tuple:  # fmt: skip
+    """Run the Numba kernel; returns (values or codes, scale codes, tensor scale, scale shape).
+
+    ``out`` (quantize): written directly when it is C-contiguous, of the working dtype and not
+    overlapping the input (``_api._direct_out``); the values returned are then its flat view.
+    """
     from ._numba._block import RULES, block_kernel
 
     dims, bdims, sshape = block_geometry(x.shape, f, axis)
@@ -97,7 +101,9 @@ def _run(x: np.ndarray, f: BlockFormat, axis: object, mode: Rounding, seed: int,
     from ._numba._random import sr_key
 
     if what == 0:
-        vals, codes, scales = np.empty(xf.size, wd), np.empty(0, np.uint8), np.empty(0, np.uint8)
+        direct = _direct_out(out, wd, xf)
+        vals = out.reshape(-1) if direct else np.empty(xf.size, wd)  # type: ignore[union-attr]
+        codes, scales = np.empty(0, np.uint8), np.empty(0, np.uint8)
     else:
         cdt = np.uint8 if ef.nbits <= 8 else np.uint16
         vals, codes, scales = np.empty(0, wd), np.empty(xf.size, cdt), np.empty(nsc, np.uint8)
@@ -200,7 +206,9 @@ def quantize(
 
         res = block_run_cpp(arr, f, axis, mode, seed_, rbits, n, "quantize")[0]
     else:
-        res = _run(arr, f, axis, mode, seed_, rbits, n, 0)[0].reshape(arr.shape)
+        res = _run(arr, f, axis, mode, seed_, rbits, n, 0, out)[0].reshape(arr.shape)
+        if out is not None and np.may_share_memory(res, out):
+            return out  # the kernel wrote it
     res = res.astype(arr.dtype, copy=False)
     if out is not None:
         out[...] = res

@@ -117,3 +117,30 @@ def test_zero_copy_float32_input() -> None:
     assert r is out
     blocks.quantize(out, "mxfp4", out=out)  # in place is idempotent
     np.testing.assert_array_equal(out, r)
+
+
+@pytest.mark.parametrize("fmt", ["mxfp4", "nvfp4", "mxfp8_e4m3"])
+@pytest.mark.parametrize("rounding", ["nearest_even", "stochastic"])
+def test_out_written_directly_or_through_a_copy(fmt: str, rounding: str) -> None:
+    """``out=`` gives the same values whether the kernel writes it (C-contiguous, same dtype, no
+    overlap), or the result is copied into it (strided, aliasing the input, float16)."""
+    x = block_inputs((8, 96), seed=9)
+    kw = {"seed": 3} if rounding == "stochastic" else {}
+    want = blocks.quantize(x, fmt, rounding=rounding, **kw)
+    out = np.full_like(x, 7.0)
+    assert blocks.quantize(x, fmt, rounding=rounding, out=out, **kw) is out
+    np.testing.assert_array_equal(out.view(np.uint32), want.view(np.uint32))
+    big = np.full((8, 192), 7.0, np.float32)
+    strided = big[:, ::2]
+    assert blocks.quantize(x, fmt, rounding=rounding, out=strided, **kw) is strided
+    np.testing.assert_array_equal(strided.view(np.uint32), want.view(np.uint32))
+    assert (big[:, 1::2] == 7.0).all()
+    alias = x.copy()
+    blocks.quantize(alias, fmt, rounding=rounding, out=alias, **kw)
+    np.testing.assert_array_equal(alias.view(np.uint32), want.view(np.uint32))
+    h = x.astype(np.float16)
+    oh = np.empty_like(h)
+    blocks.quantize(h, fmt, rounding=rounding, out=oh, **kw)
+    np.testing.assert_array_equal(
+        oh.view(np.uint16), blocks.quantize(h, fmt, rounding=rounding, **kw).view(np.uint16)
+    )
