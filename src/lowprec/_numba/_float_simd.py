@@ -297,6 +297,20 @@ def _fix_random(mode, explicit, key, rbits, start, i, n):
     return np.int64(rbits[i]) if explicit else sr_bits(key, start + i, n)
 
 
+@numba.njit(inline="always", **_NJ)
+def _fix_elem(xbits, i, p, c, mode, ovf, key, rbits, n, start, explicit, width):
+    """``(slow, code, NaN input the format cannot encode)`` of element ``i`` in the fix-up loops:
+    ``slow`` when it needs the exact element rule, and then its code by that rule."""
+    in_m, in_bias, expf = _in_consts_nb(width)
+    signbit = np.int64(-1) << (width - 1)
+    xb = np.int64(xbits[i])
+    if not _is_slow(xb & ~signbit, xb < 0, c, in_m, expf):
+        return False, np.int64(0), False
+    r = _fix_random(mode, explicit, key, rbits, start, i, n)
+    code, nan_in = _slow_at(xbits, i, width, in_m, in_bias, expf, p, mode, ovf, r, n)
+    return True, code, nan_in
+
+
 @numba.njit(**_NJ)
 def _fix_encode(lo, hi, xbits, out, p, c, mode, ovf, key, rbits, n, start, explicit, width):
     """Codes of the elements of ``xbits[lo:hi]`` that need the exact element rule, into ``out``;
@@ -304,19 +318,12 @@ def _fix_encode(lo, hi, xbits, out, p, c, mode, ovf, key, rbits, n, start, expli
 
     Shared by all the vectorised kernels and not inlined into them: compiled once per process,
     not once per kernel."""
-    in_m, in_bias, expf = _in_consts_nb(width)
-    signbit = np.int64(-1) << (width - 1)
     bad = 0
     for i in range(lo, hi):
-        xb = np.int64(xbits[i])
-        if not _is_slow(xb & ~signbit, xb < 0, c, in_m, expf):
-            continue
-        r = _fix_random(mode, explicit, key, rbits, start, i, n)
-        code, nan_in = _slow_at(xbits, i, width, in_m, in_bias, expf, p, mode, ovf, r, n)
-        if nan_in:
-            bad += 1
-            code = 0
-        out[i] = code
+        slow, code, nan_in = _fix_elem(xbits, i, p, c, mode, ovf, key, rbits, n, start, explicit, width)
+        if slow:
+            bad += 1 if nan_in else 0
+            out[i] = 0 if nan_in else code
     return bad
 
 
@@ -327,14 +334,10 @@ def _fix_quantize(
     """Rounded values of the elements of ``x[lo:hi]`` that need the exact element rule, into
     ``out``. NaN passes through formats without NaN. Shared like :func:`_fix_encode`."""
     mbits, emin, _emax, max_mag, inf_mag, nan_code, sign_mask, flags = p
-    in_m, in_bias, expf = _in_consts_nb(width)
-    signbit = np.int64(-1) << (width - 1)
     for i in range(lo, hi):
-        xb = np.int64(xbits[i])
-        if not _is_slow(xb & ~signbit, xb < 0, c, in_m, expf):
+        slow, code, nan_in = _fix_elem(xbits, i, p, c, mode, ovf, key, rbits, n, start, explicit, width)
+        if not slow:
             continue
-        r = _fix_random(mode, explicit, key, rbits, start, i, n)
-        code, nan_in = _slow_at(xbits, i, width, in_m, in_bias, expf, p, mode, ovf, r, n)
         if nan_in:
             out[i] = x[i]
         elif lut.size > 0:
