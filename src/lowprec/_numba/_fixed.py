@@ -320,7 +320,8 @@ _G_STOCH = 12  # STOCHASTIC, STOCHASTIC_EQUAL
 
 @numba.njit(inline="always", cache=True)
 def _fast(xv, group, kind, r, c, fl):
-    """(handled, rounded and overflowed integer R as a float64, -0 made +0) of float64 ``xv``.
+    """(handled, rounded and overflowed integer R as a float, -0 made +0) of ``xv`` (float64, or
+    float32 in the float32 lanes).
 
     ``group`` (a rounding mode or ``_G_*``) and ``kind`` (``_K_*``) are compile-time constants;
     ``c`` = (S, cmin, cmax, lo_c, hi_c, 2**W, 2**-W, 2**n, limit on |v|, 1, 1/2, 0), all float64
