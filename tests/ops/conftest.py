@@ -1,4 +1,4 @@
-"""Shared set-up of the lowprec.ops tests: make the helper module ``opsref`` importable."""
+"""Shared set-up of the lowprec.ops tests: make the helper modules ``opsref`` and ``gemmkit`` importable."""
 
 from __future__ import annotations
 

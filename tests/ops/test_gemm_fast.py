@@ -5,51 +5,11 @@ from __future__ import annotations
 import numba
 import numpy as np
 import pytest
+from gemmkit import run_kernel, wide_operands
 
 from lowprec import FloatFormat, quantize
 from lowprec.ops import _gemm
 from lowprec.ops._profile import FP22, GemmProfile
-from lowprec.rounding import parse_rounding, resolve_overflow
-
-
-def _run(
-    prof: GemmProfile, a: np.ndarray, b: np.ndarray, c: np.ndarray, f32: bool, fast: bool = False
-) -> np.ndarray:
-    """The kernel with the float32 paths (``f32``) and the float-sum block path (``fast``) on or off."""
-    fa, fb, facc, fprom, fpart, fout = prof.formats()
-    sh = _gemm._fp32_range_shift(facc)
-    assert not fast or sh >= 0
-    aq = np.ascontiguousarray(quantize(a, fa))
-    bt = np.ascontiguousarray(quantize(np.ascontiguousarray(b.T), fb))
-    c0 = np.ascontiguousarray(quantize(c, fout))  # as matmul: C0 in the output format
-    m, n = aq.shape[0], bt.shape[0]
-    out = np.empty((m, n))
-    p = _gemm._params
-    _gemm.gemm_kernel(
-        0, m, aq, bt, c0, out, _gemm.split_bounds(aq.shape[1], prof.split_k), np.arange(prof.split_k),
-        prof.reduce_order == "tree", prof.block_size, -1 if prof.align_bits is None else prof.align_bits,
-        prof.fused, prof.promote_interval or 0, prof.exact,
-        p(facc), int(parse_rounding(prof.block_rounding)), int(resolve_overflow(facc, None)),
-        p(fprom), int(resolve_overflow(fprom, None)), p(fpart), int(resolve_overflow(fpart, None)),
-        p(fout), int(parse_rounding(prof.out_rounding)), int(resolve_overflow(fout, None)), f32,
-        fast, max(sh, 29), (2.0 - 2.0**-facc.mbits) * 2.0**127,
-    )  # fmt: skip
-    return out
-
-
-def _operands(rng: np.random.Generator, m: int, k: int, n: int) -> tuple:
-    """Wide exponent ranges (overflow, float32 subnormal sums), exact cancellations, ties, Inf/NaN."""
-    scale = 2.0 ** rng.integers(-75, 70, size=(m, k))
-    a = rng.standard_normal((m, k)) * scale
-    b = rng.standard_normal((k, n)) * 2.0 ** rng.integers(-75, 70, size=(k, n))
-    a[0, :] = 1.0
-    b[:, 0] = 2.0 ** -rng.integers(20, 30, size=k)  # many ties at float32 precision
-    b[: k // 2, 1] = 1.0
-    b[k // 2 :, 1] = -1.0  # exact zero sums
-    a[1, 3] = np.inf
-    a[2, 5] = np.nan
-    c = rng.standard_normal((m, n)) * 2.0 ** rng.integers(-130, 128, size=(m, n))
-    return a, b, c
 
 
 @pytest.mark.parametrize("rounding", ["nearest_even", "toward_zero"])
@@ -58,9 +18,9 @@ def test_fast_path_bits_equal_general(base: str, rounding: str) -> None:
     prof = GemmProfile.preset(base).replace(block_rounding=rounding)
     rng = np.random.default_rng(7)
     for m, k, n in [(6, 40, 7), (5, 67, 9)]:
-        a, b, c = _operands(rng, m, k, n)
-        fast = _run(prof, a, b, c, True)
-        slow = _run(prof, a, b, c, False)
+        a, b, c = wide_operands(rng, m, k, n)
+        fast = run_kernel(prof, a, b, c, True)
+        slow = run_kernel(prof, a, b, c, False)
         np.testing.assert_array_equal(fast.view(np.int64), slow.view(np.int64))
 
 
@@ -81,33 +41,35 @@ def test_block_fast_bits_equal_general(base: str, acc: object, rounding: str) ->
     prof = GemmProfile.preset(base).replace(block_rounding=rounding, acc_format=acc)
     rng = np.random.default_rng(13)
     for m, k, n in [(6, 40, 7), (5, 131, 9)]:
-        a, b, c = _operands(rng, m, k, n)
+        a, b, c = wide_operands(rng, m, k, n)
         fa, fb = prof.formats()[:2]
         a, b = quantize(a, fa), quantize(b, fb)  # _block_fast needs finite terms (matmul checks it)
         a[~np.isfinite(a)] = 3.0
         b[~np.isfinite(b)] = -5.0
-        fast = _run(prof, a, b, c, False, fast=True)
-        slow = _run(prof, a, b, c, False)
+        fast = run_kernel(prof, a, b, c, False, fast=True)
+        slow = run_kernel(prof, a, b, c, False)
         np.testing.assert_array_equal(fast.view(np.int64), slow.view(np.int64))
         if acc == "float32":  # the f32 flag is only valid for an IEEE float32 accumulator
-            np.testing.assert_array_equal(fast.view(np.int64), _run(prof, a, b, c, True).view(np.int64))
+            np.testing.assert_array_equal(fast.view(np.int64), run_kernel(prof, a, b, c, True).view(np.int64))
 
 
 @pytest.mark.parametrize("preset", ["h100_fp8", "a100_tf32", "b200_bf16"])
-def test_matmul_with_and_without_nonfinite_operands(preset: str) -> None:
+def test_matmul_with_and_without_nonfinitewide_operands(preset: str) -> None:
     """``matmul`` takes ``_block_fast`` only for finite operands; both cases match the general path."""
     prof = GemmProfile.preset(preset)
     rng = np.random.default_rng(5)
-    a, b, c = _operands(rng, 4, 70, 9)
+    a, b, c = wide_operands(rng, 4, 70, 9)
     got = _gemm.matmul(a, b, prof, c=c)
-    np.testing.assert_array_equal(got.view(np.int64), _run(prof, a, b, c, False).view(np.int64))
+    np.testing.assert_array_equal(got.view(np.int64), run_kernel(prof, a, b, c, False).view(np.int64))
     assert np.isnan(got[2]).all()  # the NaN in row 2 reaches every output of the row
     a = rng.standard_normal((5, 70)) * 2.0 ** rng.integers(-8, 8, (5, 70))  # finite in every input format
     b = rng.standard_normal((70, 9))
     c = rng.standard_normal((5, 9))
     got = _gemm.matmul(a, b, prof, c=c)
-    np.testing.assert_array_equal(got.view(np.int64), _run(prof, a, b, c, False).view(np.int64))
-    np.testing.assert_array_equal(got.view(np.int64), _run(prof, a, b, c, False, fast=True).view(np.int64))
+    np.testing.assert_array_equal(got.view(np.int64), run_kernel(prof, a, b, c, False).view(np.int64))
+    np.testing.assert_array_equal(
+        got.view(np.int64), run_kernel(prof, a, b, c, False, fast=True).view(np.int64)
+    )
 
 
 def test_fma32_equals_two_sum_round_to_odd() -> None:

@@ -295,48 +295,17 @@ def _slice(arow, brow, k0, k1, c, block, keep, fused, promote, pa, amode, aovf, 
 
 
 @numba.njit(**_NJ)
-def _slice_fast4(arow, b0, b1, b2, b3, k0, k1, c0, c1, c2, c3, block, keep, promote, pa, amode, aovf, pp, povf,
-                 t0, t1, t2, t3, sh, hi):  # fmt: skip
-    """``_slice`` with ``_block_fast`` for four output columns at once (same A row, columns ``b0..b3``).
-
-    The four carries are independent dependency chains, interleaved block by block so that the
-    pipeline overlaps them. Returns ``(ok, v0, v1, v2, v3)``; ``ok`` is False (results unusable) once a
-    carry is not finite, and the caller then redoes the four columns one by one with ``_slice``.
-    """
-    r0 = r1 = r2 = r3 = 0.0
-    cnt = 0
-    k = k0
-    while k < k1:
-        kend = min(k + block, k1)
-        if promote > 0:
-            kend = min(kend, k + promote - cnt)
-        if not (math.isfinite(c0) and math.isfinite(c1) and math.isfinite(c2) and math.isfinite(c3)):
-            return False, 0.0, 0.0, 0.0, 0.0
-        c0 = _block_fast(arow, b0, k, kend, c0, keep, sh, hi, pa, amode, aovf, t0)
-        c1 = _block_fast(arow, b1, k, kend, c1, keep, sh, hi, pa, amode, aovf, t1)
-        c2 = _block_fast(arow, b2, k, kend, c2, keep, sh, hi, pa, amode, aovf, t2)
-        c3 = _block_fast(arow, b3, k, kend, c3, keep, sh, hi, pa, amode, aovf, t3)
-        cnt += kend - k
-        k = kend
-        if promote > 0 and (cnt == promote or k == k1):
-            r0 = add2(r0, c0, pp, _RNE, povf)
-            r1 = add2(r1, c1, pp, _RNE, povf)
-            r2 = add2(r2, c2, pp, _RNE, povf)
-            r3 = add2(r3, c3, pp, _RNE, povf)
-            c0 = c1 = c2 = c3 = 0.0
-            cnt = 0
-    if promote > 0:
-        return True, r0, r1, r2, r3
-    return True, c0, c1, c2, c3
-
-
-@numba.njit(**_NJ)
 def gemm_kernel(
     lo, hi_row, a, bt, c0, out, bounds, order, tree, block, keep, fused, promote, exact,
     pa, amode, aovf, pp, povf, pw, wovf, po, omode, oovf, f32, fast, sh, hi,
 ):  # fmt: skip
     """out[i, j] = model(sum_k a[i, k] * bt[j, k] + c0[i, j]) for rows ``lo <= i < hi_row``
     (:func:`matmul` splits the rows over threads).
+
+    :func:`matmul` sends two common cases to faster kernels with the same bits: a float32 RNE FMA
+    chain on float32 operands to ``_gemm_fma`` (the hardware FMA) and a fused block FMA with one
+    K slice and finite operands to ``_gemm_block`` (SIMD lanes across columns). This kernel does
+    everything else, and the tests use it as the reference for both.
 
     ``f32``: the accumulator format is IEEE float32 and the block rounding RNE or RZ, so the
     normal-range fast paths (``_fma32``, the end of ``_block_aligned``) apply. ``fast``: every
@@ -353,21 +322,6 @@ def gemm_kernel(
         part = np.empty(ns, np.float64)
         arow = a[i]
         j0 = 0
-        tq = np.empty((4, block), np.float64)  # scratch of the four-column block path
-        if fast and ns == 1 and not exact:
-            while j0 + 4 <= n:
-                ok, v0, v1, v2, v3 = _slice_fast4(
-                    arow, bt[j0], bt[j0 + 1], bt[j0 + 2], bt[j0 + 3], 0, kk,
-                    c0[i, j0], c0[i, j0 + 1], c0[i, j0 + 2], c0[i, j0 + 3], block, keep, promote,
-                    pa, amode, aovf, pp, povf, tq[0], tq[1], tq[2], tq[3], sh, hi,
-                )  # fmt: skip
-                if not ok:
-                    break  # the general per-column loop below takes over from column j0
-                out[i, j0] = _rv(v0, po, omode, oovf)
-                out[i, j0 + 1] = _rv(v1, po, omode, oovf)
-                out[i, j0 + 2] = _rv(v2, po, omode, oovf)
-                out[i, j0 + 3] = _rv(v3, po, omode, oovf)
-                j0 += 4
         if chain:
             # a plain FMA chain: eight (then four) independent output columns per pass over the A
             # row, so the dependency chains overlap in the pipeline and the A row is read once per
@@ -474,6 +428,33 @@ def _fp32_range_shift(f) -> int:
     return 52 - f.mbits if _params(f) == _params(FloatFormat(8, f.mbits)) else -1
 
 
+def _hw_chain(prof: GemmProfile, facc: object, bmode: int, keep: int) -> bool:
+    """Whether the profile is a plain chain of IEEE float32 FMAs rounded to nearest even."""
+    return (
+        _is_float32(facc) and bmode == _RNE and keep < 0 and prof.fused and not prof.exact
+        and prof.split_k == 1 and max(prof.block_size, 1) == 1 and not prof.promote_interval
+    )  # fmt: skip
+
+
+def _run_hw_chain(aq, bt, c0, out, fout, prof, macs_per_row) -> bool:  # type: ignore[no-untyped-def]
+    """The chain on the hardware FMA (``_gemm_fma``) if A, B and C0 hold float32 values.
+
+    Returns False (``out`` then still to be computed) if an operand is not float32-exact or a
+    thread flushes subnormals.
+    """
+    from ._gemm_fma import chain_kernel, fits_float32
+
+    a32, b32, c32 = fits_float32(aq), fits_float32(bt.T), fits_float32(c0)
+    if a32 is None or b32 is None or c32 is None:
+        return False
+    flags = run_parts(
+        chain_kernel, aq.shape[0], a32, b32, c32, out, _params(fout),
+        int(parse_rounding(prof.out_rounding)), int(resolve_overflow(fout, None)),
+        np.float32(2.0**-100), np.float32(2.0**40), align=1, min_part=PAR_MIN // macs_per_row,
+    )  # fmt: skip
+    return not any(flags)
+
+
 def split_bounds(k: int, n_split: int) -> np.ndarray:
     """Start indices of ``n_split`` contiguous slices of ``range(k)`` (size ``ceil(k / n_split)``)."""
     size = -(-k // n_split) if k else 0
@@ -570,6 +551,18 @@ def matmul(a: object, b: object, profile: GemmProfile | str = "ieee_fp32_sequent
     )  # fmt: skip
     hi = (2.0 - 2.0**-facc.mbits) * 2.0**127 if sh >= 0 else 0.0
     macs_per_row = max(1, bt.shape[0] * aq.shape[1])
+    if _hw_chain(prof, facc, bmode, keep) and _run_hw_chain(aq, bt, c0, out, fout, prof, macs_per_row):
+        return out.reshape(shape)[()]
+    if fast and prof.split_k == 1:  # the column-lane block kernel
+        from ._gemm_block import block_kernel
+
+        run_parts(
+            block_kernel, aq.shape[0], aq, np.ascontiguousarray(bt.T), bt, c0, out, max(prof.block_size, 1), keep,
+            prof.promote_interval or 0, _params(facc), bmode, int(resolve_overflow(facc, None)), _params(fprom),
+            int(resolve_overflow(fprom, None)), _params(fout), int(parse_rounding(prof.out_rounding)),
+            int(resolve_overflow(fout, None)), sh, hi, align=1, min_part=PAR_MIN // macs_per_row,
+        )  # fmt: skip
+        return out.reshape(shape)[()]
     run_parts(
         gemm_kernel, aq.shape[0], aq, bt, c0, out, bounds, order, prof.reduce_order == "tree", max(prof.block_size, 1),
         -1 if prof.align_bits is None else prof.align_bits, prof.fused, prof.promote_interval or 0, prof.exact,
