@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 import lowprec
-from lowprec import blocks
+from lowprec import FloatFormat, blocks
 from lowprec._numba import _block as nb_block
+from lowprec._numba import _block_fast
 from lowprec.formats._block import BLOCK_FORMATS, BlockFormat
 from lowprec.reference._block import encode_block_reference, quantize_block_reference
 from lowprec.rounding import Rounding
@@ -86,10 +87,12 @@ def _mx_inputs(f: BlockFormat) -> np.ndarray:
     return _layout(_blocks_for(f, scales) + _special_blocks(f.block), f.block)
 
 
+# NVFP4 scales that are e4m3 values (grid exact: ties and neighbours land exactly), and some that are not
+_NV_SCALES = [2.0**-9, 0.375 * 2.0**-6, 1.0, 1.375, 448.0, 1.0e-3, 7.1e3, 2.0**100]
+
+
 def _nv_inputs(f: BlockFormat) -> np.ndarray:
-    # scales that are e4m3 values (grid exact: ties and neighbours land exactly), and some that are not
-    scales = [2.0**-9, 0.375 * 2.0**-6, 1.0, 1.375, 448.0, 1.0e-3, 7.1e3, 2.0**100]
-    return _layout(_blocks_for(f, scales) + _special_blocks(16), 16)
+    return _layout(_blocks_for(f, _NV_SCALES) + _special_blocks(16), 16)
 
 
 def _assert_same_values(q: np.ndarray, r: np.ndarray, x: np.ndarray) -> None:
@@ -150,6 +153,49 @@ def test_nvfp4_sweep_fast_equals_reference(name: str, mode: Rounding) -> None:
     _check(x, f, mode)
     if mode.is_stochastic:
         _check(x, f, mode, n=9)
+    else:  # blocks down the columns: the strided kernel's reciprocal quotient with snapping
+        _check(np.ascontiguousarray(x.T), f, mode, axis=0)
+
+
+def _nv_decision_blocks() -> tuple[np.ndarray, int]:
+    """NVFP4 blocks (columns of 16) whose elements lie exactly on decision points of the scaled
+    e2m1 grid (values and midpoints), under a tensor scale ``g`` of 19 bits set by the first column
+    (``2688 g``: ``amax / (6 * 448)`` is then exactly ``g``), and how many of those points a
+    rounded reciprocal misses (``fl(x * fl(1 / div)) != x / div``)."""
+    g = float(np.ldexp(np.round(np.ldexp(0.7, 19)), -19))
+    pts = np.array([0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 5, 6])
+    svals = lowprec.decode(np.arange(1, 0x7F), "float8_e4m3fn")  # the positive finite scales
+    cols, missed = [np.r_[2688.0 * g, np.zeros(15)]], 0
+    for sv in svals:
+        div = sv * g
+        on = pts * div
+        on = on[on.astype(np.float32) == on]  # decision points that are float32 inputs
+        if np.float32(6.0 * div) != 6.0 * div or on.size == 0:
+            continue
+        missed += int(np.count_nonzero(on * (1.0 / div) != on / div))
+        col = np.zeros(16)
+        col[0] = 6.0 * div  # the block amax: scale = amax / (6 g) = sv exactly
+        col[1 : 1 + min(on.size, 15)] = (on * np.where(np.arange(on.size) % 2, -1.0, 1.0))[:15]
+        cols.append(col)
+    return np.stack(cols, axis=1).astype(np.float32), missed
+
+
+@pytest.mark.parametrize("mode", [m for m in Rounding if not m.is_stochastic])
+def test_nvfp4_reciprocal_quotients_on_decision_points(mode: Rounding) -> None:
+    """Blocks down the columns use ``|x| * fl(1 / div)`` with snapping (``_block_fast._SNAP_TOL``):
+    on exact decision points, where that product is off by an ulp, the decisions must be exact."""
+    x, missed = _nv_decision_blocks()
+    assert missed > 100  # the data reaches the case the snapping is for
+    f = BLOCK_FORMATS["nvfp4_ts"]
+    assert blocks.encode(x, f, axis=0)[2] == float(x[0, 0]) / 2688.0  # the intended tensor scale
+    _check(x, f, mode, axis=0)
+    _check(np.ascontiguousarray(x.T), f, mode)  # the contiguous kernels divide
+    # beyond the reciprocal's bound (e2m13 elements, a 24-bit tensor scale): the strided kernel divides
+    wide = BlockFormat(FloatFormat(2, 13), "float8_e4m3fn", 16, scale_rule="amax", tensor_scale=True)
+    x2 = x * np.float32(1.0 + 2.0**-20)
+    x2[0, 0] = 2000.1234  # the tensor amax: g = RNE_f32(amax / 2688) has 24 significant bits
+    assert not _block_fast.recip_ok(13, 3, float(blocks.encode(x2, wide, axis=0)[2]))
+    _check(x2, wide, mode, axis=0)
 
 
 @pytest.mark.parametrize("name", ["mxfp4", "mxfp8_e4m3", "mxint8", "nvfp4"])
@@ -210,6 +256,9 @@ _FLAT_CASES = [
     ("mxfp6_e2m3", "rceil", Rounding.TOWARD_NEGATIVE, 32),
     ("mxint8", "floor", Rounding.NEAREST_EVEN, 32),
     ("mxfp4", "even", Rounding.TO_ODD, 16),
+    ("nvfp4", "amax", Rounding.NEAREST_EVEN, 16),  # flat_amax_kernel
+    ("nvfp4_ts", "amax", Rounding.NEAREST_ZERO, 16),
+    ("nvfp4", "amax", Rounding.TO_ODD, 16),
 ]
 
 
@@ -225,8 +274,12 @@ def test_flat_kernel_equals_reference(
     monkeypatch.setattr(_block_fast, "SPEC_MIN", 0)
     monkeypatch.setattr(_block_fast, "fast_kernel", refuse)
     f = BLOCK_FORMATS[name].replace(scale_rule=rule, block=block)
-    x = _layout(_blocks_for(f, [2.0**e for e in (-135, -127, -120, -20, 0, 3, 126 - f.element_emax)])
-                + _special_blocks(block), block)[:, :-5]  # fmt: skip
+    scales = (
+        _NV_SCALES
+        if rule == "amax"
+        else [2.0**e for e in (-135, -127, -120, -20, 0, 3, 126 - f.element_emax)]
+    )
+    x = _layout(_blocks_for(f, scales) + _special_blocks(block), block)[:, :-5]
     assert x.shape[1] % block == 0  # no ragged block: the per-format kernel's layout
     q = blocks.quantize(x, f, rounding=mode)
     with np.errstate(over="ignore"):

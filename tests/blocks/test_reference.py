@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from blockdata import block_inputs
 
+from lowprec import FloatFormat
 from lowprec.formats._block import BLOCK_FORMATS, BlockFormat, get_block_format
 from lowprec.reference._block import (
     decode_block_reference,
@@ -194,4 +195,8 @@ def test_names_and_validation() -> None:
         BlockFormat("float4_e2m1fn", "float8_e4m3fn", 16, scale_rule="floor")
     with pytest.raises(ValueError):
         BlockFormat("float4_e2m1fn", "float8_e8m0fnu", 32, tensor_scale=True)
+    with pytest.raises(ValueError, match="at most 16 bits"):  # codes are uint8/uint16: no truncation
+        BlockFormat(FloatFormat(5, 20), "float8_e8m0fnu", 16)
+    with pytest.raises(ValueError, match="at most 8 bits"):  # scale codes are uint8
+        BlockFormat("float4_e2m1fn", "bfloat16", 16, scale_rule="amax")
     assert math.isfinite(float(BLOCK_FORMATS["mxfp8_e5m2"].element_max))

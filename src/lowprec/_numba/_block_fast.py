@@ -20,7 +20,11 @@ division, see below), and the elements are rounded by one of two short, vectoris
   element grid (values, midpoints, and for stochastic rounding the ``2**-n`` steps between them)
   or separated from every such point by a relative gap of at least ``2**-(bits + 1)``, far above
   float64's half-ulp (:func:`fast_supported` checks the bound per format) -- and rounded on its
-  float64 bits as above, then multiplied back by the scale (exact) and stored (one rounding).
+  float64 bits as above (stochastic rounding, encode) or, for deterministic quantize, scaled to
+  grid units and rounded by the CPU's rounding instructions (:func:`_round_grid`), then multiplied
+  back by the scale (exact) and stored (one rounding). Blocks along a non-last axis replace the
+  ``amax``-rule division by a rounded reciprocal with snapping onto the grid's decision points
+  (:data:`_SNAP_TOL`), where the bit bound allows it.
 
 Stochastic rounding uses the same counter-based bits as every backend (flat C-order index).
 All functions are module-level (cacheable). :func:`run_fast` splits the blocks over threads
@@ -39,11 +43,13 @@ from numba import types
 from numba.extending import intrinsic
 
 from ._block import RULE_AMAX, _enc, _pow2_exponent, blocks_per_column
-from ._float import F_NEGZERO, F_SIGNED, F_SUB, F_ZERO, RNE, RTZ, SR, _round_up
+from ._float import F_NEGZERO, F_SIGNED, F_SUB, F_ZERO, RNA, RNE, RNZ, RTN, RTP, RTZ, SR, _round_up
 from ._random import sr_bits
 from ._threads import PAR_MIN, run_parts
 
-__all__ = ["fast_kernel", "fast_supported", "flat_kernel", "flat_supported", "neg_zero_ok", "run_fast"]
+__all__ = [
+    "fast_kernel", "fast_supported", "flat_amax_kernel", "flat_kernel", "flat_supported", "neg_zero_ok", "run_fast",
+]  # fmt: skip
 
 _NJ = {"cache": True, "nogil": True}
 _MANT = np.int64((1 << 52) - 1)
@@ -52,6 +58,14 @@ _ABS32 = np.int32(0x7FFFFFFF)
 _INF32 = np.int32(0x7F800000)
 #: columns per work item of the strided kernel (blocks along a non-last axis)
 _COLS = 64
+#: how the float64 element rule forms the element-unit quotient (:func:`_run64`)
+_Q_POW2, _Q_DIV, _Q_RECIP = 0, 1, 2
+#: ``amax``-rule quotients by a rounded reciprocal: ``fl(|x| * fl(1 / div))`` is within a relative
+#: ``2**-52`` of the exact quotient, which is either exactly a decision point of the element grid or
+#: at least ``2**-43`` away from every one when :func:`recip_ok` holds (the bound of the module
+#: docstring, ``max(24, grid + divisor bits) + 2 <= 44``). So a value within ``2**-46`` of a
+#: half-integer of the element grid is that half-integer, and any other keeps every decision.
+_SNAP_TOL = 2.0**-46
 
 
 @intrinsic
@@ -192,6 +206,20 @@ def _shl32(typingctx, a, s):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(inline="always", **_NJ)
+def _amax_scale(am, den, s_mbits, s_emin, s_maxv, s_minv):
+    """The block scale value of the ``amax`` rule, ``sat(RNE_scale(amax / den))`` with a zero scale
+    replaced by the smallest positive one: :func:`_block_scale`'s value computed on the float64
+    quotient's bits instead of through the generic encoder (the same quotient, so the same
+    decisions). For scale formats with zero and subnormals; ``am`` are finite amax bits."""
+    if am == 0:
+        return s_minv
+    qs = np.float64(_bits_f32(np.int32(am))) / den
+    e = max((_f64_bits(qs) >> np.int64(52)) - np.int64(1023), s_emin)  # qs is a normal float64
+    sv = min(np.rint(qs * _pow2(s_mbits - e)) * _pow2(e - s_mbits), s_maxv)  # RNE on the scale grid
+    return s_minv if sv == 0.0 else sv
+
+
+@numba.njit(inline="always", **_NJ)
 def _elem32(xi, thr, s0, cb, c, maxv, e_int, mode):
     """Quantized float32 bits of float32 bits ``xi`` on a power-of-two block grid, in int32 lanes.
 
@@ -253,24 +281,62 @@ def _run32(xbits, obits, base, cnt, thr, s0, cb, c, maxv, e_int, mode):
 
 
 @numba.njit(inline="always", **_NJ)
-def _run64(xf, out_vals, ub, cnt, mul, div, s0, thr, mbits, cbits, c, maxv, e_int, mode, use_div):
-    """``cnt`` elements from unsigned index ``ub``: quantize by the float64 rule, deterministic modes."""
+def _round_grid(q, neg, thr, mbits, mode, snap):
+    """The value of :func:`_round_elem` for a deterministic ``mode``, by float64 arithmetic.
+
+    The grid step at ``q`` is ``2**(e - M)`` with ``e`` the exponent of ``q`` (at least the
+    element's ``emin``; ``thr`` is its biased float64 exponent), so ``y = q * 2**(M - e)`` (exact: a
+    power of two) is rounded to an integer by the CPU's rounding instructions and scaled back
+    (exact). Branch-free after inlining (``mode`` is a constant), so it runs in SIMD lanes.
+
+    ``snap``: ``q`` is the quotient by a rounded reciprocal (:data:`_SNAP_TOL`), so ``y`` is moved
+    onto the nearest half-integer (the decision points of every deterministic mode) when it lies
+    within a relative ``2**-46`` of one.
+    """
+    e = max(_f64_bits(q) >> np.int64(52), thr)  # q >= 0: the sign bit is clear
+    y = q * _bits_f64((np.int64(2046) + mbits - e) << np.int64(52))  # 2**(M - e + 1023 - 1023)
+    if snap:
+        h = np.rint(2.0 * y) * 0.5
+        y = h if abs(y - h) <= y * _SNAP_TOL else y
+    if mode == RNE:
+        k = np.rint(y)
+    elif mode == RNA:
+        k = np.floor(y + 0.5)  # exact: y < 2**(M + 1), its ulp is at most 2**-1
+    elif mode == RNZ:
+        k = np.ceil(y - 0.5) + 0.0  # + 0.0: ceil(-0.3) is -0
+    elif mode == RTZ:
+        k = np.trunc(y)
+    elif mode == RTP:
+        k = np.trunc(y) if neg else np.ceil(y)  # on the magnitude: toward +inf
+    elif mode == RTN:
+        k = np.ceil(y) if neg else np.trunc(y)
+    else:  # RTO: truncate, and make an inexact result odd
+        t = np.trunc(y)
+        k = t + 1.0 if (t != y and t - 2.0 * np.floor(t * 0.5) == 0.0) else t
+    return k * _bits_f64((e - mbits) << np.int64(52))  # 2**(e - 1023 - M)
+
+
+@numba.njit(inline="always", **_NJ)
+def _run64(xf, out_vals, ub, cnt, mul, div, thr, mbits, maxv, e_int, mode, qk):
+    """``cnt`` elements from unsigned index ``ub``: quantize by the float64 rule, deterministic modes.
+
+    The element-unit quotient is ``|x| * mul`` (``qk`` = :data:`_Q_POW2`: a power of two, exact),
+    ``|x| / div`` (:data:`_Q_DIV`) or ``|x| * mul`` with ``mul = fl(1 / div)`` and snapping
+    (:data:`_Q_RECIP`, see :data:`_SNAP_TOL`).
+    """
     for j in range(cnt):
         k = ub + np.uint64(j)
         xv = np.float64(xf[k])
         ax = abs(xv)
-        q = ax / div if use_div else ax * mul
+        q = ax / div if qk == _Q_DIV else ax * mul
         neg = math.copysign(1.0, xv) < 0.0  # the sign bit (-0 included)
-        v, _code = _round_elem(q, neg, s0, thr, mbits, cbits, c, mode, np.int64(0), np.int64(0))
-        v = min(v, maxv)
+        v = min(_round_grid(q, neg, thr, mbits, mode, qk == _Q_RECIP), maxv)
         sv = -v if (neg and ((not e_int) or v != 0.0)) else v  # integer elements have no -0
         out_vals[k] = sv * div
 
 
 @numba.njit(inline="always", **_NJ)
-def _run64_cols(
-    xf, out_vals, base, w, muls, divs, bads, s0, thr, mbits, cbits, c, maxv, e_int, mode, use_div
-):
+def _run64_cols(xf, out_vals, base, w, muls, divs, bads, thr, mbits, maxv, e_int, mode, qk):
     """``w`` adjacent elements of one row of a strided layout, each in its own block (per-column
     ``muls``/``divs``/``bads``): quantize by the float64 rule, deterministic modes (as
     :func:`_run64`; a NaN/Inf block gives NaN)."""
@@ -280,10 +346,9 @@ def _run64_cols(
         xv = np.float64(xf[idx])
         ax = abs(xv)
         div = divs[k]
-        q = ax / div if use_div else ax * muls[k]
+        q = ax / div if qk == _Q_DIV else ax * muls[k]
         neg = math.copysign(1.0, xv) < 0.0  # the sign bit (-0 included)
-        v, _code = _round_elem(q, neg, s0, thr, mbits, cbits, c, mode, np.int64(0), np.int64(0))
-        v = min(v, maxv)
+        v = min(_round_grid(q, neg, thr, mbits, mode, qk == _Q_RECIP), maxv)
         sv = -v if (neg and ((not e_int) or v != 0.0)) else v  # integer elements have no -0
         out_vals[idx] = np.nan if bads[k] else sv * div
 
@@ -303,7 +368,7 @@ def _r1_blocks(xf, xbits, blk0, blk1, dims, bdims, rule, ein, sin, ep, g, den, s
 
     A real call (not inlined): compiled on its own, its loops vectorise in int32 lanes.
     """
-    s0, thr, mbits, cbits, c, maxv, max_mag, sign_mask, int_mask, emin_e = ep
+    s0, thr, mbits, cbits, c, maxv, max_mag, sign_mask, int_mask, emin_e, _recip = ep
     emax_e, m_e, smax_e = ein
     s_emin, s_emax, z_s, s_nan, p0, p1, p2, p3, p4, p5, p6, p7 = sin
     ps = (p0, p1, p2, p3, p4, p5, p6, p7)
@@ -387,22 +452,9 @@ def _r1_blocks(xf, xbits, blk0, blk1, dims, bdims, rule, ein, sin, ep, g, den, s
                     for j in range(cnt):
                         out_vals[ub + np.uint64(j)] = np.nan
                 elif amax_rule:
-                    if mode == RNE:
-                        _run64(
-                            xf, out_vals, ub, cnt, mul, div, s0, thr, mbits, cbits, c, maxv, e_int, RNE, True
-                        )
-                    elif mode == RTZ:
-                        _run64(
-                            xf, out_vals, ub, cnt, mul, div, s0, thr, mbits, cbits, c, maxv, e_int, RTZ, True
-                        )
-                    else:
-                        _run64(
-                            xf, out_vals, ub, cnt, mul, div, s0, thr, mbits, cbits, c, maxv, e_int, mode, True
-                        )
+                    _run64(xf, out_vals, ub, cnt, mul, div, thr, mbits, maxv, e_int, mode, _Q_DIV)
                 else:
-                    _run64(
-                        xf, out_vals, ub, cnt, mul, div, s0, thr, mbits, cbits, c, maxv, e_int, mode, False
-                    )
+                    _run64(xf, out_vals, ub, cnt, mul, div, thr, mbits, maxv, e_int, mode, _Q_POW2)
             continue
         for i1 in range(i1_0, i1_1):
             base = ((pp * l1 + i1) * big_q + qq) * l2 + i2_0
@@ -415,7 +467,7 @@ def _r1_blocks(xf, xbits, blk0, blk1, dims, bdims, rule, ein, sin, ep, g, den, s
 def _strided_item(xf, xbits, it, dims, bdims, rule, ein, sin, ep, g, den, slut, e_int, mode, amax_rule, what,
                   key, rbits, n, out_vals, out_codes, out_scales):  # fmt: skip
     """One block row and up to ``_COLS`` adjacent columns of a layout with ``R > 1``."""
-    s0, thr, mbits, cbits, c, maxv, max_mag, sign_mask, int_mask, _emin_e = ep
+    s0, thr, mbits, cbits, c, maxv, max_mag, sign_mask, int_mask, _emin_e, recip = ep
     emax_e, m_e, smax_e = ein
     s_emin, s_emax, z_s, s_nan, p0, p1, p2, p3, p4, p5, p6, p7 = sin
     ps = (p0, p1, p2, p3, p4, p5, p6, p7)
@@ -448,7 +500,13 @@ def _strided_item(xf, xbits, it, dims, bdims, rule, ein, sin, ep, g, den, slut, 
     bads = np.empty(_COLS, np.bool_)
     muls = np.empty(_COLS, np.float64)
     divs = np.empty(_COLS, np.float64)
+    inline_amax = amax_rule and what == 0 and z_s == 1 and (p7 & F_SUB) != 0
     for k in range(w):
+        if inline_amax and am[k] < _INF32:  # the scale value only (no code to store)
+            bads[k] = False
+            muls[k] = 1.0
+            divs[k] = _amax_scale(am[k], den, p0, p1, slut[p3], slut[1]) * g
+            continue
         bad, scode, mul, div = _block_scale(
             am[k], rule, emax_e, m_e, smax_e, s_emin, s_emax, z_s, s_nan, ps, g, den, slut, n
         )
@@ -458,22 +516,28 @@ def _strided_item(xf, xbits, it, dims, bdims, rule, ein, sin, ep, g, den, slut, 
         if what == 1:
             out_scales[blk * big_r + r0 + k] = scode
     quick = what == 0 and mode < SR  # deterministic quantize: a loop specialised per mode and rule
+    qk = (_Q_RECIP if recip else _Q_DIV) if amax_rule else _Q_POW2
+    if quick and qk == _Q_RECIP:
+        for k in range(w):
+            muls[k] = 1.0 / divs[k]
     for i1 in range(i1_0, i1_1):
         for i2 in range(i2_0, i2_1):
             base = (((pp * l1 + i1) * big_q + qq) * l2 + i2) * big_r + r0
             if quick and mode == RNE:
-                if amax_rule:
-                    _run64_cols(xf, out_vals, base, w, muls, divs, bads, s0, thr, mbits, cbits, c, maxv, e_int,
-                                RNE, True)  # fmt: skip
+                if qk == _Q_RECIP:
+                    _run64_cols(
+                        xf, out_vals, base, w, muls, divs, bads, thr, mbits, maxv, e_int, RNE, _Q_RECIP
+                    )
+                elif qk == _Q_DIV:
+                    _run64_cols(xf, out_vals, base, w, muls, divs, bads, thr, mbits, maxv, e_int, RNE, _Q_DIV)
                 else:
-                    _run64_cols(xf, out_vals, base, w, muls, divs, bads, s0, thr, mbits, cbits, c, maxv, e_int,
-                                RNE, False)  # fmt: skip
+                    _run64_cols(
+                        xf, out_vals, base, w, muls, divs, bads, thr, mbits, maxv, e_int, RNE, _Q_POW2
+                    )
             elif quick and mode == RTZ:
-                _run64_cols(xf, out_vals, base, w, muls, divs, bads, s0, thr, mbits, cbits, c, maxv, e_int, RTZ,
-                            amax_rule)  # fmt: skip
+                _run64_cols(xf, out_vals, base, w, muls, divs, bads, thr, mbits, maxv, e_int, RTZ, qk)
             elif quick:
-                _run64_cols(xf, out_vals, base, w, muls, divs, bads, s0, thr, mbits, cbits, c, maxv, e_int, mode,
-                            amax_rule)  # fmt: skip
+                _run64_cols(xf, out_vals, base, w, muls, divs, bads, thr, mbits, maxv, e_int, mode, qk)
             else:
                 for k in range(w):
                     i = base + k
@@ -557,14 +621,48 @@ def flat_kernel(rule: int, e_int: bool, b2: int, mode: int, consts: tuple):
     return kernel
 
 
+@functools.lru_cache(maxsize=64)
+def flat_amax_kernel(e_int: bool, b2: int, mode: int, consts: tuple):
+    """:func:`flat_kernel` for the ``amax`` scale rule (NVFP4): the same layout and arguments.
+
+    Per block: the amax bits, the scale ``s = sat(RNE_scale(amax / den))`` (a zero scale becomes
+    the smallest positive one), rounded inline on the float64 quotient's bits instead of through
+    the generic encoder and the scale table (the same float64 quotient, so the same decisions),
+    then the float64 element rule of :func:`_run64` with the block size, the mode and ``consts`` =
+    (``thr``, element mantissa bits, element max, scale mantissa bits, scale ``emin``, largest
+    scale, smallest positive scale) folded in. The tensor scale ``g`` and ``den``
+    stay run-time arguments. NaN/Inf blocks are handed to :func:`_r1_blocks`.
+    """
+    EINT, B2, MODE = bool(e_int), np.int64(b2), np.int64(mode)
+    THR, MBITS, MAXV = np.int64(consts[0]), np.int64(consts[1]), float(consts[2])
+    S_MBITS, S_EMIN = np.int64(consts[3]), np.int64(consts[4])
+    S_MAXV, S_MINV = float(consts[5]), float(consts[6])
+
+    @numba.njit(**_NJ)
+    def kernel(lo, hi, xf, xbits, dims, bdims, rule, ein, sin, ep, g, den, slut, e_int, mode, amax_rule, what,
+               key, rbits, n, out_vals, out_codes, out_scales, obits):  # fmt: skip
+        for blk in range(lo, hi):
+            base = blk * B2
+            am = _amax(xbits, np.uint64(base), B2, _I32(0))
+            if am >= _INF32:
+                _r1_blocks(xf, xbits, blk, blk + 1, dims, bdims, rule, ein, sin, ep, g, den, slut, e_int, mode,
+                           amax_rule, what, key, rbits, n, out_vals, out_codes, out_scales, obits)  # fmt: skip
+                continue
+            sv = _amax_scale(am, den, S_MBITS, S_EMIN, S_MAXV, S_MINV)
+            _run64(xf, out_vals, np.uint64(base), B2, 1.0, sv * g, THR, MBITS, MAXV, EINT, MODE, _Q_DIV)
+        return 0
+
+    return kernel
+
+
 def flat_supported(
     dims: tuple, bdims: tuple, amax_rule: bool, what: int, mode: int, float32_out: bool
 ) -> bool:
-    """Whether :func:`flat_kernel` takes a call that :func:`fast_supported` accepted (before the
-    size threshold :data:`SPEC_MIN`)."""
+    """Whether :func:`flat_kernel` (power-of-two rules) or :func:`flat_amax_kernel` takes a call
+    that :func:`fast_supported` accepted (before the size threshold :data:`SPEC_MIN`)."""
     return (
         int(dims[4]) == 1 and int(bdims[0]) == 1 and int(dims[3]) % int(bdims[1]) == 0
-        and not amax_rule and int(what) == 0 and int(mode) < SR and float32_out
+        and int(what) == 0 and int(mode) < SR and float32_out
     )  # fmt: skip
 
 
@@ -583,12 +681,23 @@ def fast_supported(pe: tuple, e_mbits: int, rule: int, s_mbits: int, g: float, d
         return False
     if rule != RULE_AMAX:
         return True
-    num = float(g).as_integer_ratio()[0]
-    g_bits = (num // (num & -num)).bit_length()  # significant bits of the tensor scale
+    g_bits = _sig_bits(g)  # significant bits of the tensor scale
     den_bits = int(d_sig).bit_length()  # max_elem * g, odd significand
     div_bits = s_mbits + 1 + g_bits
     grid_bits = e_mbits + 2 + (n if mode >= SR else 0)
     return max(24, s_mbits + 2 + den_bits) + 2 <= 52 and max(24, grid_bits + div_bits) + 2 <= 52
+
+
+def _sig_bits(g: float) -> int:
+    """Significant bits of a positive float (its odd significand's length)."""
+    num = float(g).as_integer_ratio()[0]
+    return (num // (num & -num)).bit_length()
+
+
+def recip_ok(e_mbits: int, s_mbits: int, g: float) -> bool:
+    """Whether deterministic ``amax``-rule quotients may use a rounded reciprocal (:data:`_SNAP_TOL`):
+    ``max(24, (e_mbits + 2) + (s_mbits + 1 + bits(g))) + 2 <= 44``."""
+    return max(24, e_mbits + 2 + s_mbits + 1 + _sig_bits(g)) + 2 <= 44
 
 
 def neg_zero_ok(pe: tuple, e_int: bool) -> bool:
@@ -616,13 +725,14 @@ def run_fast(xbits, dims, bdims, pe, e_magbits, e_int, e_info, ps, s_magbits, ru
              rbits, n, what, out_vals, out_codes, out_scales) -> None:  # fmt: skip
     """Run the fast kernel for a call that :func:`fast_supported` accepted (``block_kernel``'s arguments)."""
     mb, emin, _emax, max_mag, _inf, _nan, sign_mask, _flags = (int(v) for v in pe)
+    recip = int(rule) == RULE_AMAX and recip_ok(mb, int(ps[0]), g)
     ef = max_mag >> mb
     mf = max_mag & ((1 << mb) - 1)
     maxv = mf * 2.0 ** (emin - mb) if ef == 0 else ((1 << mb) + mf) * 2.0 ** (ef - 1 + emin - mb)
     ep = (
         np.int64(52 - mb), np.int64(emin + 1023), np.int64(mb), np.int64((1023 + 52 + emin - mb) << 52),
         2.0 ** (52 + emin - mb), maxv, np.int64(max_mag), np.int64(sign_mask),
-        np.int64((1 << (int(e_magbits) + 1)) - 1), np.int64(emin),
+        np.int64((1 << (int(e_magbits) + 1)) - 1), np.int64(emin), recip,
     )  # fmt: skip
     ps_t = tuple(np.int64(v) for v in ps)
     z_s = 1 if int(ps[7]) & F_ZERO else 0
@@ -641,8 +751,13 @@ def run_fast(xbits, dims, bdims, pe, e_magbits, e_int, e_info, ps, s_magbits, ru
         items, align, min_part = nbl * -(-big_r // _COLS), 1, PAR_MIN // (per_block * _COLS)
     kernel = fast_kernel
     if xbits.size >= SPEC_MIN and flat_supported(dims, bdims, amax_rule, what, mode, obits.size > 0):
-        consts = (float(maxv), *(int(v) for v in e_info), int(ps[1]), int(ps[2]), mb, emin)
-        kernel = flat_kernel(int(rule), bool(e_int), int(bdims[1]), int(mode), consts)
+        if not amax_rule:
+            consts = (float(maxv), *(int(v) for v in e_info), int(ps[1]), int(ps[2]), mb, emin)
+            kernel = flat_kernel(int(rule), bool(e_int), int(bdims[1]), int(mode), consts)
+        elif int(ps[7]) & F_SUB and z_s == 1:  # the scale format has zero and subnormals
+            smax = float(slut[int(ps[3])])  # the largest finite scale (max_mag code)
+            sconsts = (emin + 1023, mb, float(maxv), int(ps[0]), int(ps[1]), smax, float(slut[1]))
+            kernel = flat_amax_kernel(bool(e_int), int(bdims[1]), int(mode), sconsts)
     run_parts(kernel, items, xbits.view(np.float32), xbits, tuple(np.int64(v) for v in dims),
               tuple(np.int64(v) for v in bdims), np.int64(rule), ein, sin, ep, float(g), den, slut, bool(e_int),
               np.int64(mode), amax_rule, np.int64(what), key, rbits, np.int64(n), out_vals, out_codes, out_scales,

@@ -57,11 +57,12 @@ class BlockFormat:
     Parameters
     ----------
     element
-        Element format: a float format (object or name, e.g. ``"float4_e2m1fn"``) or ``"intN"``
-        for ``N``-bit two's-complement integers scaled by ``2**-(N-2)`` (MXINT8, BFP).
+        Element format: a float format of at most 16 bits (object or name, e.g.
+        ``"float4_e2m1fn"``) or ``"intN"`` for ``N``-bit two's-complement integers scaled by
+        ``2**-(N-2)`` (MXINT8, BFP; ``2 <= N <= 16``).
     scale
-        Scale format: ``"float8_e8m0fnu"`` (power-of-two scales) or e.g. ``"float8_e4m3fn"``
-        (NVFP4's UE4M3; only positive codes are used).
+        Scale format of at most 8 bits: ``"float8_e8m0fnu"`` (power-of-two scales) or e.g.
+        ``"float8_e4m3fn"`` (NVFP4's UE4M3; only positive codes are used).
     block
         Elements per block along ``axis`` (int), or a 2-tuple ``(b1, b2)`` for 2-D tiles over two axes.
     axis
@@ -129,8 +130,10 @@ class BlockFormat:
                 raise ValueError(
                     f"scale rule 'amax' needs a scale format with NaN and <= 15 mantissa bits, not {sc}"
                 )
-        if self.element_format.mbits > 20:
-            raise ValueError("block elements have at most 20 mantissa bits")
+        if self.element_format.nbits > 16:  # element codes are stored as uint8 / uint16
+            raise ValueError(f"block elements have at most 16 bits, not {self.element_format.nbits} ({el})")
+        if sc.nbits > 8:  # scale codes are stored as uint8
+            raise ValueError(f"block scale formats have at most 8 bits, not {sc.nbits} ({sc})")
         sig_bits = self.element_format.mbits + 1 + sc.mbits + 1 + (24 if self.tensor_scale else 0)
         if sig_bits > 53:
             raise ValueError(
