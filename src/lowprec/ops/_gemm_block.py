@@ -123,8 +123,10 @@ def block_kernel(
             for t in range(jn):
                 j = j0 + t
                 if bad[t]:  # the general per-column code, from the start
-                    v = _slice(arow, bt[j], 0, kk, c0[i, j], block, keep, True, promote, pa, amode, aovf, pp, povf,
-                               tmp, limbs, False, False, sh, hi)  # fmt: skip
+                    # run-time typed flags (np.int64 / np.bool_, not literals): the same compiled
+                    # _slice as gemm_kernel's, instead of a second specialisation (~30 s cold)
+                    v = _slice(arow, bt[j], np.int64(0), kk, c0[i, j], block, keep, np.bool_(True), promote, pa,
+                               amode, aovf, pp, povf, tmp, limbs, np.bool_(False), np.bool_(False), sh, hi)  # fmt: skip
                 else:
                     v = rr[t] if promote > 0 else cc[t]
                 out[i, j] = _rv(v, po, omode, oovf)
