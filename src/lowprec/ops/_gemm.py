@@ -135,8 +135,8 @@ def add2(x, y, p, mode, ovf):
     if s == 0.0:
         return _rv(_zero_sum_sign(x, y, mode), p, mode, ovf)
     if s < 0.0:
-        return _rs(-s, -t, 0, True, p, mode, ovf)
-    return _rs(s, t, 0, False, p, mode, ovf)
+        return _rs(-s, -t, np.int64(0), np.bool_(True), p, mode, ovf)
+    return _rs(s, t, np.int64(0), np.bool_(False), p, mode, ovf)
 
 
 @numba.njit(inline="always", **_NJ)
@@ -177,8 +177,8 @@ def _block_aligned(arow, brow, k, kend, c, keep, fused, pa, amode, aovf, tmp, f3
         if m > _F32_MIN and m < _F32_MAX:
             return _f32_round(x, amode)
     if acc < 0:
-        return _rs(np.float64(-acc), 0.0, q, True, pa, amode, aovf)
-    return _rs(np.float64(acc), 0.0, q, False, pa, amode, aovf)
+        return _rs(np.float64(-acc), 0.0, q, np.bool_(True), pa, amode, aovf)
+    return _rs(np.float64(acc), 0.0, q, np.bool_(False), pa, amode, aovf)
 
 
 @numba.njit(inline="always", **_NJ)
@@ -288,7 +288,7 @@ def _slice(arow, brow, k0, k1, c, block, keep, fused, promote, pa, amode, aovf, 
         cnt += kend - k
         k = kend
         if promote > 0 and (cnt == promote or k == k1):
-            r = add2(r, c, pp, _RNE, povf)
+            r = add2(r, c, pp, np.int64(_RNE), povf)
             c = 0.0
             cnt = 0
     return r if promote > 0 else c
@@ -384,7 +384,7 @@ def gemm_kernel(
                 cin = c0[i, j] if s == 0 else 0.0
                 v = _slice(arow, brow, bounds[s], bounds[s + 1], cin, block, keep, fused, promote,
                            pa, amode, aovf, pp, povf, tmp, limbs, f32, fast, sh, hi)  # fmt: skip
-                part[s] = _rv(v, pw, _RNE, wovf) if ns > 1 else v
+                part[s] = _rv(v, pw, np.int64(_RNE), wovf) if ns > 1 else v
             if ns == 1:
                 acc = part[0]
             elif tree:
@@ -392,7 +392,7 @@ def gemm_kernel(
                 while w > 1:
                     h = w // 2
                     for q in range(h):
-                        part[q] = add2(part[2 * q], part[2 * q + 1], pw, _RNE, wovf)
+                        part[q] = add2(part[2 * q], part[2 * q + 1], pw, np.int64(_RNE), wovf)
                     if w % 2 == 1:
                         part[h] = part[w - 1]
                         w = h + 1
@@ -402,7 +402,7 @@ def gemm_kernel(
             else:
                 acc = part[order[0]]
                 for q in range(1, ns):
-                    acc = add2(acc, part[order[q]], pw, _RNE, wovf)
+                    acc = add2(acc, part[order[q]], pw, np.int64(_RNE), wovf)
             out[i, j] = _rv(acc, po, omode, oovf)
     return 0
 

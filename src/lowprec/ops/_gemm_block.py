@@ -85,7 +85,7 @@ def _tile(arow, b, j0, jn, k0, k1, cc, rr, amax, tot, qs, bad, block, keep, prom
         k = kend
         if promote > 0 and (cnt == promote or k == k1):
             for t in range(jn):
-                rr[t] = add2(rr[t], cc[t], pp, _RNE, povf)
+                rr[t] = add2(rr[t], cc[t], pp, np.int64(_RNE), povf)
                 cc[t] = 0.0
             cnt = 0
 
