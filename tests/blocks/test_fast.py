@@ -44,6 +44,21 @@ def test_fast_equals_reference(name: str, mode: Rounding) -> None:
         np.testing.assert_array_equal(d, q)
 
 
+@pytest.mark.parametrize("name", ["bfp12", "bfp16"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_wide_element_codes(name: str, dtype: type) -> None:
+    """Codes wider than 8 bits (uint16; the kernels write them as byte pairs) equal the reference's,
+    from the float32 fast kernel and the general kernel (float64 input), along either axis."""
+    x = block_inputs((4, 72), seed=5).astype(dtype)
+    for axis in (-1, 0):
+        e = blocks.encode(x, name, axis=axis)
+        assert e[0].dtype == np.uint16 and e[0].shape == x.shape
+        _same(e, blocks.encode(x, name, axis=axis, backend="reference"))
+        np.testing.assert_array_equal(
+            blocks.decode(e[0], e[1], name, x.shape, axis=axis), blocks.quantize(x, name, axis=axis)
+        )
+
+
 @pytest.mark.parametrize("name", ["mxfp4", "nvfp4", "mxint8"])
 def test_axes_and_2d_blocks(name: str) -> None:
     x = block_inputs((5, 40, 3), seed=2)

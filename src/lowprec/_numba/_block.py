@@ -109,6 +109,18 @@ def _pow2_exponent(am, in_m, in_bias, rule, emax_e, m_e, smax_e):
     return big_e + bump - emax_e
 
 
+@numba.njit(inline="always", **_NJ)
+def store_code(codes, idx, code, count):
+    """``codes[idx] = code``; element codes wider than 8 bits travel as little-endian byte pairs in
+    a uint8 array of ``2 * count`` entries, so one compiled kernel serves every element width
+    (a uint16 array made Numba compile every block kernel twice, ~70 s cold)."""
+    if codes.size > count:
+        codes[2 * idx] = code & 0xFF
+        codes[2 * idx + 1] = (code >> 8) & 0xFF
+    else:
+        codes[idx] = code
+
+
 @numba.njit(**_NJ)
 def _enc(a, neg, in_m, in_bias, in_expmask, p, mode, r, n):
     """:func:`encode_one` with saturation, as one compiled function (keeps the kernel small)."""
@@ -202,7 +214,7 @@ def general_kernel(
                 idx = (base + i2) * big_r + rr
                 if bad:
                     if what == 1:
-                        out_codes[idx] = 0
+                        store_code(out_codes, idx, np.int64(0), xbits.size)
                     else:
                         out_vals[idx] = np.nan
                     continue
@@ -220,7 +232,7 @@ def general_kernel(
                     if e_int:
                         mag = c & ((np.int64(1) << e_magbits) - 1)
                         c = ((-mag) if (c & sign_mask) != 0 else mag) & int_mask
-                    out_codes[idx] = c
+                    store_code(out_codes, idx, c, xbits.size)
                 else:
                     if e_int and (c & ((np.int64(1) << e_magbits) - 1)) == 0:
                         ev = 0.0  # integers have no -0

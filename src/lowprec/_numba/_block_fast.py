@@ -42,7 +42,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-from ._block import RULE_AMAX, _enc, _pow2_exponent, blocks_per_column
+from ._block import RULE_AMAX, _enc, _pow2_exponent, blocks_per_column, store_code
 from ._float import F_NEGZERO, F_SIGNED, F_SUB, F_ZERO, RNA, RNE, RNZ, RTN, RTP, RTZ, SR, _round_up
 from ._random import sr_bits
 from ._threads import PAR_MIN, run_parts
@@ -250,8 +250,9 @@ def _elem32(xi, thr, s0, cb, c, maxv, e_int, mode):
 
 @numba.njit(inline="always", **_NJ)
 def _elem64(xf, xb, idx, mul, div, bad, s0, thr, mbits, cbits, c, maxv, max_mag, sign_mask, int_mask, e_int,
-            mode, amax_rule, what, use_key, key, rbits, n, out_vals, out_codes):  # fmt: skip
-    """One element by the float64 rule (any mode, either rule family, quantize or encode)."""
+            mode, amax_rule, what, use_key, key, rbits, n, out_vals, out_codes, count):  # fmt: skip
+    """One element by the float64 rule (any mode, either rule family, quantize or encode; ``count``:
+    the number of elements, see :func:`lowprec._numba._block.store_code`)."""
     neg = xb < 0
     r = np.int64(0)
     if mode >= SR:
@@ -265,7 +266,7 @@ def _elem64(xf, xb, idx, mul, div, bad, s0, thr, mbits, cbits, c, maxv, max_mag,
             cc = ((-mag) if neg else mag) & int_mask
         else:
             cc = mag | (sign_mask if neg else np.int64(0))
-        out_codes[idx] = np.int64(0) if bad else cc
+        store_code(out_codes, idx, np.int64(0) if bad else cc, count)
     else:
         v = min(v, maxv)
         sv = -v if (neg and ((not e_int) or v != 0.0)) else v  # integer elements have no -0
@@ -460,7 +461,8 @@ def _r1_blocks(xf, xbits, blk0, blk1, dims, bdims, rule, ein, sin, ep, g, den, s
             base = ((pp * l1 + i1) * big_q + qq) * l2 + i2_0
             for i in range(base, base + cnt):
                 _elem64(xf[i], xbits[i], i, mul, div, bad, s0, thr, mbits, cbits, c, maxv, max_mag, sign_mask,
-                        int_mask, e_int, mode, amax_rule, what, use_key, key, rbits, n, out_vals, out_codes)  # fmt: skip
+                        int_mask, e_int, mode, amax_rule, what, use_key, key, rbits, n, out_vals, out_codes,
+                        xbits.size)  # fmt: skip
 
 
 @numba.njit(**_NJ)
@@ -543,7 +545,7 @@ def _strided_item(xf, xbits, it, dims, bdims, rule, ein, sin, ep, g, den, slut, 
                     i = base + k
                     _elem64(xf[i], xbits[i], i, muls[k], divs[k], bads[k], s0, thr, mbits, cbits, c, maxv,
                             max_mag, sign_mask, int_mask, e_int, mode, amax_rule, what, use_key, key, rbits, n,
-                            out_vals, out_codes)  # fmt: skip
+                            out_vals, out_codes, xbits.size)  # fmt: skip
 
 
 #: blocks per inner call of the contiguous kernel
