@@ -213,8 +213,12 @@ def test_block_every_preset_rule_and_mode(name: str) -> None:
     x = _block_data((37, 50))  # ragged blocks on both axes
     n = 32 if f.pow2_scale else 20
     few = ["nearest_even", "toward_positive", "stochastic"]
-    for k, axis in enumerate(_axes(f)):  # presets: every mode on the default axis; a few otherwise
-        for mode in BLOCK_MODES if name in blocks.BLOCK_FORMATS and k == 0 else few:
+    # presets on the default axis: every other mode, alternating between consecutive presets (the
+    # frontend's code per mode does not depend on the format, so every mode still meets every
+    # element family); a few modes otherwise
+    half = BLOCK_MODES[BLOCK_CASES.index(name) % 2 :: 2]
+    for k, axis in enumerate(_axes(f)):
+        for mode in half if name in blocks.BLOCK_FORMATS and k == 0 else few:
             kn, kj = _kw(mode, x.shape, n)
             ref = blocks.quantize(x, f, axis, mode, **kn)
             kw = {} if axis is None else {"axis": axis}
@@ -389,7 +393,7 @@ _X64 = textwrap.dedent(
     x64 = rng.standard_normal(1500) * 2.0 ** rng.integers(-40, 70, 1500)
     x64[:8] = [0.0, -0.0, np.nan, np.inf, -np.inf, 5e-324, -(2.0**-1074) * 12345, 2.0**63]
     x32 = x64.astype(np.float32)
-    for f in (FixedFormat(64, 20), FixedFormat(64, 64, signed=False), FixedFormat(33, 33)):
+    for f in (FixedFormat(64, 20), FixedFormat(64, 64, signed=False)):
         ovs = [("WRAP", 0), ("SAT_SYM", 0), ("WRAP", 3)] + ([("WRAP_SM", 0), ("WRAP_SM", 2)] if f.signed else [])
         for i, q in enumerate(("TRN", "RND_CONV", "TO_ODD", "STOCHASTIC", "STOCHASTIC_EQUAL")):
             for j, (o, ns) in enumerate(ovs):
@@ -400,7 +404,7 @@ _X64 = textwrap.dedent(
                           lowprec.quantize(x, f, q, overflow=o, sat_bits=ns, **kw), (str(f), q, o, ns, x.dtype, n))
     xb = rng.standard_normal((20, 48)) * 2.0 ** rng.integers(-20, 20, (20, 1))
     xb[3, 5], xb[4, :] = np.nan, 0.0
-    for i, name in enumerate(("nvfp4", "nvfp4_ts", "nvfp4_2d", "mxfp4_rceil", "mxfp8_e4m3", "mxint8")):
+    for i, name in enumerate(("nvfp4_ts", "nvfp4_2d", "mxfp4_rceil", "mxint8")):
         for j, (q, n) in enumerate((("nearest_even", 0), ("stochastic", 32), ("stochastic", 45), ("toward_zero", 0))):
             x = (xb, xb.astype(np.float32))[(i + j) % 2]  # each format and each mode meets both dtypes
             kw = {"random_bits": lowprec.random_bits(3, x.shape, n), "n_random_bits": n} if n else {}

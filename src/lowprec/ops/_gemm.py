@@ -260,6 +260,14 @@ def _block_exact(arow, brow, k, kend, c, fused, pa, amode, aovf, limbs):
     return sa_round(limbs, pa, amode, aovf)
 
 
+@numba.njit(inline="always", **_NJ)
+def block_end(k, k1, block, promote, cnt):
+    """End of the block FMA that starts at product ``k``: ``block`` products, cut at the slice end
+    ``k1`` and, with promotion every ``promote`` products, after ``promote - cnt`` more."""
+    kend = min(k + block, k1)
+    return min(kend, k + promote - cnt) if promote > 0 else kend
+
+
 @numba.njit(**_NJ)
 def _slice(arow, brow, k0, k1, c, block, keep, fused, promote, pa, amode, aovf, pp, povf, tmp, limbs, f32,
            fast, sh, hi):  # fmt: skip
@@ -268,9 +276,7 @@ def _slice(arow, brow, k0, k1, c, block, keep, fused, promote, pa, amode, aovf, 
     cnt = 0
     k = k0
     while k < k1:
-        kend = min(k + block, k1)
-        if promote > 0:
-            kend = min(kend, k + promote - cnt)
+        kend = block_end(k, k1, block, promote, cnt)
         if fast and math.isfinite(c):  # a carry that overflowed to Inf takes the general path
             c = _block_fast(arow, brow, k, kend, c, keep, sh, hi, pa, amode, aovf, tmp)
         elif keep >= 0:

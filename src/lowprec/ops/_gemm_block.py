@@ -20,7 +20,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._gemm import _F32_MIN, _RNE, SA_NL, _rv, _slice, add2
+from ._gemm import _F32_MIN, _RNE, SA_NL, _rv, _slice, add2, block_end
 
 __all__ = ["block_kernel"]
 
@@ -47,9 +47,7 @@ def _tile(arow, b, j0, jn, k0, k1, cc, rr, amax, tot, qs, bad, block, keep, prom
     cnt = 0
     k = k0
     while k < k1:
-        kend = min(k + block, k1)
-        if promote > 0:
-            kend = min(kend, k + promote - cnt)
+        kend = block_end(k, k1, block, promote, cnt)
         for t in range(jn):  # amax holds the bits of |v|: as int64 they order as the values do
             amax[t] = np.float64(abs(cc[t])).view(np.int64)
         for kk in range(k, kend):
