@@ -452,6 +452,10 @@ def _r1_blocks(xf, xbits, blk0, blk1, dims, bdims, rule, ein, sin, ep, g, den, s
                 if bad:
                     for j in range(cnt):
                         out_vals[ub + np.uint64(j)] = np.nan
+                elif amax_rule and mode == RNE:  # the mode as a constant: a branch-free, SIMD loop
+                    _run64(xf, out_vals, ub, cnt, mul, div, thr, mbits, maxv, e_int, RNE, _Q_DIV)
+                elif amax_rule and mode == RTZ:
+                    _run64(xf, out_vals, ub, cnt, mul, div, thr, mbits, maxv, e_int, RTZ, _Q_DIV)
                 elif amax_rule:
                     _run64(xf, out_vals, ub, cnt, mul, div, thr, mbits, maxv, e_int, mode, _Q_DIV)
                 else:
