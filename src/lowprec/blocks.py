@@ -100,12 +100,12 @@ def _run(x: np.ndarray, f: BlockFormat, axis: object, mode: Rounding, seed: int,
     nsc = int(np.prod(sshape, dtype=np.int64))
     from ._numba._random import sr_key
 
+    wide = what == 1 and ef.nbits > 8  # 16-bit codes as little-endian byte pairs (_numba._block.store_code)
     if what == 0:
         direct = _direct_out(out, wd, xf)
         vals = out.reshape(-1) if direct else np.empty(xf.size, wd)  # type: ignore[union-attr]
         codes, scales = np.empty(0, np.uint8), np.empty(0, np.uint8)
     else:
-        wide = ef.nbits > 8  # 16-bit codes as little-endian byte pairs (see _numba._block.store_code)
         vals, codes, scales = (
             np.empty(0, wd),
             np.empty(xf.size * (2 if wide else 1), np.uint8),
@@ -117,7 +117,7 @@ def _run(x: np.ndarray, f: BlockFormat, axis: object, mode: Rounding, seed: int,
             _kparams(ef), ef.mag_bits, f.element_is_int, e_info, _kparams(sf), sf.mag_bits,  # type: ignore[union-attr]
             RULES[f.scale_rule], g, d_sig, d_exp, int(mode), sr_key(seed), rbits, n, what, vals, codes, scales,
         )  # fmt: skip
-    if what == 1 and ef.nbits > 8:
+    if wide:
         codes = codes.view("<u2").astype(np.uint16, copy=False)
     return (vals if what == 0 else codes), scales, g, sshape
 
