@@ -2,12 +2,14 @@
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
 
 #include <optional>
 #include <stdexcept>
 #include <string>
 
 #include "../cpu/block_kernels.h"
+#include "../cpu/fast_loops.h"
 #include "../cpu/fixed_kernels.h"
 #include "../cpu/gemm_kernels.h"
 #include "../cpu/kernels.h"
@@ -289,6 +291,25 @@ NB_MODULE(_C, m) {
         "``count`` random integers in [0, 2**n) of stream ``seed`` from flat index ``start`` (uint64).");
   m.def("openmp_threads", &lowprec::cpu::openmp_threads,
         "Maximum OpenMP threads of the loops (0: built without OpenMP).");
+  m.def(
+      "fast_isas",
+      [] {
+        int count = 0;
+        const char* const* names = lowprec::cpu::fast_isas(&count);
+        nb::list out;
+        for (int i = 0; i < count; ++i) out.append(nb::str(names[i]));
+        return out;
+      },
+      "Instruction sets of the vectorised float loops that this CPU runs, best first.");
+  m.def("fast_isa", &lowprec::cpu::fast_isa, "The instruction set the vectorised float loops use now.");
+  m.def(
+      "set_fast_isa",
+      [](const std::string& name) {
+        if (!lowprec::cpu::set_fast_isa(name.c_str())) {
+          throw std::invalid_argument("unknown or unsupported instruction set '" + name + "'");
+        }
+      },
+      "name"_a, "Make the vectorised float loops use instruction set ``name`` (one of fast_isas()).");
   m.def("fixed_encode", &fixed_encode, "x"_a, "out"_a.noconvert(), "fixed"_a, "rounding"_a, "overflow"_a,
         "seed"_a = 0, "start"_a = 0, "random_bits"_a = nb::none(), "n"_a = 0,
         "Fixed-point codes of float32/float64 ``x`` into ``out`` (int64 sign-extended / uint64).\n\n"

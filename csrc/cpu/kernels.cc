@@ -2,6 +2,8 @@
 // (input dtype, code width) pair and dispatched at run time; parallel with OpenMP when available.
 #include "kernels.h"
 
+#include "fast_loops.h"
+
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -122,12 +124,15 @@ void decode_out(const void* codes, int code_bytes, T* out, int64_t count, const 
 
 int64_t encode(const void* x, int x_bytes, void* out, int out_bytes, int64_t count, const FloatParams& p,
                int mode, int ovf, const RandomSource& rs) {
+  int64_t errors = 0;
+  if (fast_encode(x, x_bytes, out, out_bytes, count, p, mode, ovf, rs, &errors)) return errors;
   if (x_bytes == 4) return encode_in(static_cast<const float*>(x), out, out_bytes, count, p, mode, ovf, rs);
   return encode_in(static_cast<const double*>(x), out, out_bytes, count, p, mode, ovf, rs);
 }
 
 void quantize(const void* x, int x_bytes, void* out, int64_t count, const FloatParams& p, int mode, int ovf,
               const RandomSource& rs) {
+  if (fast_quantize(x, x_bytes, out, count, p, mode, ovf, rs)) return;
   if (x_bytes == 4) {
     quantize_loop(static_cast<const float*>(x), static_cast<float*>(out), count, p, mode, ovf, rs);
   } else {

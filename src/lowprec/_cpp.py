@@ -12,7 +12,9 @@ The element index of stochastic rounding is the flat C-order index of the logica
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+from collections.abc import Iterator
 from types import ModuleType
 
 import numpy as np
@@ -114,6 +116,26 @@ def cuda_module() -> ModuleType:
     if mod is None:
         raise ImportError(reason)
     return mod
+
+
+def fast_isas() -> list[str]:
+    """Instruction sets of the vectorised float loops of ``lowprec._C`` that this CPU runs, best first
+    (``["avx2", "baseline"]`` on an x86-64 CPU with AVX2); the best is used by default."""
+    return list(module().fast_isas())
+
+
+@contextlib.contextmanager
+def fast_isa(name: str) -> Iterator[None]:
+    """Run the vectorised float loops of ``lowprec._C`` with instruction set ``name`` (one of
+    :func:`fast_isas`) inside the block: for tests and benchmarks. The choice is process-wide, so
+    other threads calling the C++ backend meanwhile use it too; their bits are the same either way."""
+    mod = module()
+    prev = mod.fast_isa()
+    mod.set_fast_isa(name)
+    try:
+        yield
+    finally:
+        mod.set_fast_isa(prev)
 
 
 # ---- helpers ---------------------------------------------------------------------------------------

@@ -24,12 +24,22 @@ import os
 import shutil
 import subprocess
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from lowprec._cpp import available, codes_dtype, decode_cpp, encode_cpp, quantize_cpp, random_bits_cpp
+from lowprec._cpp import (
+    available,
+    codes_dtype,
+    decode_cpp,
+    encode_cpp,
+    fast_isa,
+    fast_isas,
+    quantize_cpp,
+    random_bits_cpp,
+)
 from lowprec.formats._registry import FORMATS
 from lowprec.reference import (
     decode_code,
@@ -190,10 +200,20 @@ def assert_values(got: np.ndarray, want: np.ndarray, what: str) -> None:
         pytest.fail(f"{what}: {bad.size} of {got.size} values differ\n" + "\n".join(rows))
 
 
+def per_isa(call: Callable[[], np.ndarray]) -> list[tuple[str, np.ndarray]]:
+    """``call()`` under every instruction set of the vectorised float loops this CPU runs (the AVX2
+    copy and the baseline one on x86-64), so that each copy is checked against the reference."""
+    out = []
+    for isa in fast_isas():
+        with fast_isa(isa):
+            out.append((isa, call()))
+    return out
+
+
 def check(x: np.ndarray, fmt: object, mode: Rounding, ovf: Overflow, what: str, r=None, n: int = 0) -> None:
     want = encode_reference(x, fmt, mode, ovf, r, n)
-    got = encode_cpp(x, fmt, mode, ovf, random_bits=r, n=n)
-    assert_codes(got, want, x, f"{what} {fmt} {mode.name} {ovf.name} n={n} {x.dtype}")
+    for isa, got in per_isa(lambda: encode_cpp(x, fmt, mode, ovf, random_bits=r, n=n)):
+        assert_codes(got, want, x, f"{what} {fmt} {mode.name} {ovf.name} n={n} {x.dtype} [{isa}]")
 
 
 def policy_sensitive(x: np.ndarray, fmt: object) -> np.ndarray:
@@ -307,7 +327,11 @@ def test_stochastic_from_seed(cpp: None, name: str) -> None:
         for n in N_BITS:
             r = random_bits_reference(99, x.size, n).reshape(x.shape)
             want = encode_reference(x, fmt, mode, Overflow.SATURATE, r, n)
-            assert_codes(encode_cpp(x, fmt, mode, seed=99, n=n), want, x, f"seeded {name} {mode.name}")
+            for isa, got in per_isa(lambda: encode_cpp(x, fmt, mode, seed=99, n=n)):  # noqa: B023
+                assert_codes(got, want, x, f"seeded {name} {mode.name} [{isa}]")
+            quant = quantize_reference(x, fmt, mode, Overflow.SATURATE, r, n)
+            for isa, got in per_isa(lambda: quantize_cpp(x, fmt, mode, seed=99, n=n)):  # noqa: B023
+                assert_values(got, quant, f"seeded quantize {name} {mode.name} [{isa}]")
             # the element index is the flat C-order index, whatever the memory layout
             xf = np.asfortranarray(x)
             assert_codes(encode_cpp(xf, fmt, mode, seed=99, n=n), want, x, "fortran-order input")
@@ -355,8 +379,8 @@ def test_quantize(cpp: None, name: str) -> None:
                 else None
             )
             want = quantize_reference(x, fmt, mode, ovf, r, 8)
-            got = quantize_cpp(x, fmt, mode, ovf, random_bits=r, n=8)
-            assert_values(got, want, f"quantize {name} {mode.name} {x.dtype}")
+            for isa, got in per_isa(lambda: quantize_cpp(x, fmt, mode, ovf, random_bits=r, n=8)):  # noqa: B023
+                assert_values(got, want, f"quantize {name} {mode.name} {x.dtype} [{isa}]")
 
 
 # ---- adapters: dtypes, layouts, shapes ---------------------------------------------------------------------
@@ -416,7 +440,45 @@ def test_large_array_parallel_path(cpp: None) -> None:
     assert_codes(encode_cpp(x, fmt), encode_reference(x, fmt), x, "large")
     r = random_bits_cpp(17, x.size, 16)
     want = encode_reference(x, fmt, Rounding.STOCHASTIC, Overflow.SATURATE, r, 16)
-    assert_codes(encode_cpp(x, fmt, Rounding.STOCHASTIC, seed=17, n=16), want, x, "large seeded")
+    for isa, got in per_isa(lambda: encode_cpp(x, fmt, Rounding.STOCHASTIC, seed=17, n=16)):
+        assert_codes(got, want, x, f"large seeded [{isa}]")
+
+
+@pytest.mark.parametrize("name", ["float8_e5m2", "p3109_k8p1ue", "bfloat16"])
+def test_large_array_exact_rule_elements(cpp: None, name: str) -> None:
+    """Elements the vectorised loops hand to the exact rule (Inf, NaN, negatives of unsigned formats,
+    results below the normal range of formats without subnormals) scattered over many chunks."""
+    fmt = FORMATS[name]
+    ovf = resolve_overflow(fmt, None)
+    rng = np.random.default_rng(12)
+    x = (rng.standard_normal(100_001) * 10.0 ** rng.integers(-12, 6, 100_001)).astype(np.float32)
+    x[::997] = np.inf
+    x[3::1999] = -np.inf
+    if fmt.has_nan:
+        x[5::1009] = np.nan
+    for mode in (Rounding.NEAREST_EVEN, Rounding.TOWARD_POSITIVE, Rounding.STOCHASTIC):
+        r = random_bits_reference(4, x.size, 12) if mode.is_stochastic else None
+        kw = {"seed": 4, "n": 12} if mode.is_stochastic else {}
+        want = encode_reference(x, fmt, mode, ovf, r, 12)
+        for isa, got in per_isa(lambda: encode_cpp(x, fmt, mode, ovf, **kw)):  # noqa: B023
+            assert_codes(got, want, x, f"{name} {mode.name} [{isa}]")
+        quant = quantize_reference(x, fmt, mode, ovf, r, 12)
+        for isa, got in per_isa(lambda: quantize_cpp(x, fmt, mode, ovf, **kw)):  # noqa: B023
+            assert_values(got, quant, f"quantize {name} {mode.name} [{isa}]")
+
+
+def test_fast_isa_choice(cpp: None) -> None:
+    isas = fast_isas()
+    assert isas[-1] == "baseline"
+    from lowprec._cpp import module
+
+    before = module().fast_isa()
+    assert before == isas[0]
+    with fast_isa("baseline"):
+        assert module().fast_isa() == "baseline"
+    assert module().fast_isa() == before
+    with pytest.raises(ValueError, match="instruction set"):
+        module().set_fast_isa("sse9")
 
 
 def test_errors(cpp: None) -> None:
@@ -440,22 +502,49 @@ def _nvcc() -> str | None:
     return None
 
 
-@pytest.mark.parametrize("source", ["kernels.cu", "fixed_kernels.cu", "block_kernels.cu", "gemm_kernels.cu"])
-def test_cuda_sources_compile(source: str, tmp_path: Path) -> None:
-    """Every CUDA source compiles without warnings (there may be no GPU to run it; it shares the
-    headers of csrc/include with the CPU loops)."""
+def _nvcc_or_skip() -> str:
     nvcc = _nvcc()
     if nvcc is None:
         reason = "nvcc not found (set CUDACXX or put nvcc on PATH)"
         if os.environ.get("LOWPREC_REQUIRE_CUDA") == "1":
             pytest.fail(f"LOWPREC_REQUIRE_CUDA=1 but {reason}")
         pytest.skip(reason)
-    obj = tmp_path / (Path(source).stem + ".o")
+    return nvcc
+
+
+def _nvcc_compile(nvcc: str, source: Path, obj: Path) -> None:
     cmd = [
         nvcc, "-std=c++17", "-O3", "-arch=compute_80", "-Xcompiler", "-Wall", f"-I{ROOT / 'csrc' / 'include'}",
-        "-c", str(ROOT / "csrc" / "cuda" / source), "-o", str(obj),
+        "-c", str(source), "-o", str(obj),
     ]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, f"nvcc failed:\n{proc.stdout}\n{proc.stderr}"
     assert "warning" not in proc.stderr.lower(), proc.stderr
     assert obj.stat().st_size > 0
+
+
+@pytest.mark.parametrize("source", ["kernels.cu", "fixed_kernels.cu", "block_kernels.cu", "gemm_kernels.cu"])
+def test_cuda_sources_compile(source: str, tmp_path: Path) -> None:
+    """Every CUDA source compiles without warnings (there may be no GPU to run it; it shares the
+    headers of csrc/include with the CPU loops)."""
+    _nvcc_compile(_nvcc_or_skip(), ROOT / "csrc" / "cuda" / source, tmp_path / (Path(source).stem + ".o"))
+
+
+def test_fast_rule_header_compiles_for_cuda(tmp_path: Path) -> None:
+    """lowprec/fast.h (the vectorised loops' element rule, host-tested above) is __host__ __device__
+    too: a kernel using it on both lane types compiles without warnings."""
+    src = tmp_path / "fast_rule.cu"
+    src.write_text(
+        """#include "lowprec/fast.h"
+using namespace lowprec;
+__global__ void k32(const int* x, int* out, FastConsts c) {
+  out[threadIdx.x] = fast_elem<kNearestEven, int>(x[threadIdx.x], 0, 0, c).code;
+}
+__global__ void k64(const long long* x, long long* out, FastConsts c, int n) {
+  const auto r = fast_elem<kStochastic, long long>(x[threadIdx.x], random_bits(1, threadIdx.x, n), n, c);
+  out[threadIdx.x] = r.slow ? 0 : r.bits;
+}
+FastConsts host_consts(const FloatParams& p) { return make_fast_consts(p, 23, kNearestEven, kSaturate); }
+"""
+    )
+    _nvcc_compile(_nvcc_or_skip(), src, tmp_path / "fast_rule.o")

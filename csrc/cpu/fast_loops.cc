@@ -1,0 +1,252 @@
+// Drivers of the fast float loops: per-chunk vectorised loops (fast_chunks.inc, one copy per
+// instruction set), the exact rule for the elements they flag, OpenMP across chunks.
+#include "fast_loops.h"
+
+#include <atomic>
+#include <cstring>
+#include <limits>
+
+#include "lowprec/fast.h"
+
+namespace lowprec::cpu {
+namespace {
+
+template <class F>
+struct Lane;
+template <>
+struct Lane<float> {
+  using type = int32_t;
+  using utype = uint32_t;
+  static constexpr int P = 23;
+};
+template <>
+struct Lane<double> {
+  using type = int64_t;
+  using utype = uint64_t;
+  static constexpr int P = 52;
+};
+
+// Random integer of element i, one generator type per source, so each loop has no branch on it.
+struct NoRand {
+  inline uint64_t operator()(int64_t) const { return 0; }
+};
+struct CounterRand {
+  uint64_t key;
+  uint64_t start;
+  int n;
+  inline uint64_t operator()(int64_t i) const { return random_bits_keyed(key, start + static_cast<uint64_t>(i), n); }
+};
+template <class T>
+struct ExplicitRand {
+  const T* bits;
+  inline uint64_t operator()(int64_t i) const { return bits[i]; }
+};
+
+}  // namespace
+
+#define LOWPREC_FAST_NS baseline
+#define LOWPREC_FAST_ATTR
+#include "fast_chunks.inc"
+#undef LOWPREC_FAST_NS
+#undef LOWPREC_FAST_ATTR
+
+#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
+#define LOWPREC_FAST_HAVE_AVX2 1
+#define LOWPREC_FAST_NS avx2
+#define LOWPREC_FAST_ATTR __attribute__((target("avx2")))
+#include "fast_chunks.inc"
+#undef LOWPREC_FAST_NS
+#undef LOWPREC_FAST_ATTR
+#else
+#define LOWPREC_FAST_HAVE_AVX2 0
+#endif
+
+namespace {
+
+constexpr int64_t kParallelMin = 1 << 15;  // elements
+constexpr int64_t kChunk = 4096;           // elements per vectorised pass (16-32 KiB of input)
+
+enum Isa : int { kBaseline = 0, kAvx2 = 1 };
+
+#if LOWPREC_FAST_HAVE_AVX2
+const char* const kIsaNames[] = {"avx2", "baseline"};
+constexpr int kIsaCount = 2;
+bool cpu_has_avx2() { return __builtin_cpu_supports("avx2"); }
+#else
+const char* const kIsaNames[] = {"baseline"};
+constexpr int kIsaCount = 1;
+bool cpu_has_avx2() { return false; }
+#endif
+
+std::atomic<int>& isa_choice() {
+  static std::atomic<int> choice{cpu_has_avx2() ? kAvx2 : kBaseline};
+  return choice;
+}
+
+template <class F>
+inline bool needs_exact(const F* x, int64_t j, const FastConsts& c) {
+  using I = typename Lane<F>::type;
+  I b;
+  std::memcpy(&b, x + j, sizeof b);
+  return fast_is_slow<I>(static_cast<I>(b & std::numeric_limits<I>::max()), b < 0, c);
+}
+
+template <int Mode, class F, class Out, class R>
+int64_t encode_run(const F* x, Out* out, int64_t count, const FastConsts& c, const FloatParams& p, int ovf,
+                   const R& rand, int n) {
+  const int64_t chunks = (count + kChunk - 1) / kChunk;
+  const bool avx2 = isa_choice().load() == kAvx2;
+  int64_t errors = 0;
+#pragma omp parallel for schedule(static) reduction(+ : errors) if (count >= kParallelMin)
+  for (int64_t k = 0; k < chunks; ++k) {
+    const int64_t lo = k * kChunk;
+    const int64_t hi = lo + kChunk < count ? lo + kChunk : count;
+    int slow;
+#if LOWPREC_FAST_HAVE_AVX2
+    if (avx2) {
+      slow = avx2::encode_chunk<Mode, F, Out, R>(x, out, lo, hi, c, rand, n);
+    } else
+#endif
+    {
+      (void)avx2;
+      slow = baseline::encode_chunk<Mode, F, Out, R>(x, out, lo, hi, c, rand, n);
+    }
+    if (!slow) continue;
+    for (int64_t j = lo; j < hi; ++j) {
+      if (!needs_exact(x, j, c)) continue;
+      const uint64_t code = encode_value(x[j], p, Mode, ovf, rand(j), n);
+      errors += code == kEncodeError;
+      out[j] = static_cast<Out>(code);
+    }
+  }
+  return errors;
+}
+
+template <int Mode, class F, class R>
+void quantize_run(const F* x, F* out, int64_t count, const FastConsts& c, const FloatParams& p, int ovf,
+                  const R& rand, int n) {
+  const int64_t chunks = (count + kChunk - 1) / kChunk;
+  const bool avx2 = isa_choice().load() == kAvx2;
+#pragma omp parallel for schedule(static) if (count >= kParallelMin)
+  for (int64_t k = 0; k < chunks; ++k) {
+    const int64_t lo = k * kChunk;
+    const int64_t hi = lo + kChunk < count ? lo + kChunk : count;
+    int slow;
+#if LOWPREC_FAST_HAVE_AVX2
+    if (avx2) {
+      slow = avx2::quantize_chunk<Mode, F, R>(x, out, lo, hi, c, rand, n);
+    } else
+#endif
+    {
+      (void)avx2;
+      slow = baseline::quantize_chunk<Mode, F, R>(x, out, lo, hi, c, rand, n);
+    }
+    if (!slow) continue;
+    for (int64_t j = lo; j < hi; ++j) {
+      if (!needs_exact(x, j, c)) continue;
+      if constexpr (sizeof(F) == 4) {
+        out[j] = quantize_f32(x[j], p, Mode, ovf, rand(j), n);
+      } else {
+        out[j] = quantize_f64(x[j], p, Mode, ovf, rand(j), n);
+      }
+    }
+  }
+}
+
+// Calls fn(rand) with the random source of mode `Mode`: none, the counter stream, or explicit bits.
+template <int Mode, class Fn>
+auto with_rand(const RandomSource& rs, Fn&& fn) {
+  if constexpr (Mode == kStochastic || Mode == kStochasticEqual) {
+    if (rs.bits == nullptr) return fn(CounterRand{splitmix64(rs.seed), rs.start, rs.n});
+    return fn(ExplicitRand<uint64_t>{static_cast<const uint64_t*>(rs.bits)});
+  } else {
+    return fn(NoRand{});
+  }
+}
+
+template <int Mode, class F>
+int64_t encode_mode(const F* x, void* out, int out_bytes, int64_t count, const FastConsts& c, const FloatParams& p,
+                    int ovf, const RandomSource& rs) {
+  return with_rand<Mode>(rs, [&](const auto& rand) -> int64_t {
+    switch (out_bytes) {
+      case 1: return encode_run<Mode>(x, static_cast<uint8_t*>(out), count, c, p, ovf, rand, rs.n);
+      case 2: return encode_run<Mode>(x, static_cast<uint16_t*>(out), count, c, p, ovf, rand, rs.n);
+      default: return encode_run<Mode>(x, static_cast<uint32_t*>(out), count, c, p, ovf, rand, rs.n);
+    }
+  });
+}
+
+template <int Mode, class F>
+void quantize_mode(const F* x, F* out, int64_t count, const FastConsts& c, const FloatParams& p, int ovf,
+                   const RandomSource& rs) {
+  with_rand<Mode>(rs, [&](const auto& rand) { quantize_run<Mode>(x, out, count, c, p, ovf, rand, rs.n); });
+}
+
+// Calls fn(std::integral_constant<int, mode>{}) for a run-time rounding mode.
+template <class Fn>
+auto with_mode(int mode, Fn&& fn) {
+  switch (mode) {
+    case kNearestEven: return fn(std::integral_constant<int, kNearestEven>{});
+    case kNearestAway: return fn(std::integral_constant<int, kNearestAway>{});
+    case kNearestZero: return fn(std::integral_constant<int, kNearestZero>{});
+    case kTowardZero: return fn(std::integral_constant<int, kTowardZero>{});
+    case kTowardPositive: return fn(std::integral_constant<int, kTowardPositive>{});
+    case kTowardNegative: return fn(std::integral_constant<int, kTowardNegative>{});
+    case kToOdd: return fn(std::integral_constant<int, kToOdd>{});
+    case kStochastic: return fn(std::integral_constant<int, kStochastic>{});
+    default: return fn(std::integral_constant<int, kStochasticEqual>{});
+  }
+}
+
+}  // namespace
+
+bool fast_encode(const void* x, int x_bytes, void* out, int out_bytes, int64_t count, const FloatParams& p,
+                 int mode, int ovf, const RandomSource& rs, int64_t* errors) {
+  // 64-bit codes and uint32 random bits take the scalar loops (rare; one loop copy fewer each)
+  if (out_bytes == 8 || (is_stochastic(mode) && rs.bits != nullptr && rs.bits_bytes != 8)) return false;
+  const FastConsts c = make_fast_consts(p, x_bytes == 4 ? 23 : 52, mode, ovf);
+  if (!c.ok) return false;
+  *errors = with_mode(mode, [&](auto m) -> int64_t {
+    constexpr int M = decltype(m)::value;
+    if (x_bytes == 4) return encode_mode<M>(static_cast<const float*>(x), out, out_bytes, count, c, p, ovf, rs);
+    return encode_mode<M>(static_cast<const double*>(x), out, out_bytes, count, c, p, ovf, rs);
+  });
+  return true;
+}
+
+bool fast_quantize(const void* x, int x_bytes, void* out, int64_t count, const FloatParams& p, int mode, int ovf,
+                   const RandomSource& rs) {
+  if (is_stochastic(mode) && rs.bits != nullptr && rs.bits_bytes != 8) return false;
+  const FastConsts c = make_fast_consts(p, x_bytes == 4 ? 23 : 52, mode, ovf);
+  if (!c.ok) return false;
+  with_mode(mode, [&](auto m) {
+    constexpr int M = decltype(m)::value;
+    if (x_bytes == 4) {
+      quantize_mode<M>(static_cast<const float*>(x), static_cast<float*>(out), count, c, p, ovf, rs);
+    } else {
+      quantize_mode<M>(static_cast<const double*>(x), static_cast<double*>(out), count, c, p, ovf, rs);
+    }
+  });
+  return true;
+}
+
+const char* const* fast_isas(int* count) {
+  *count = cpu_has_avx2() ? kIsaCount : 1;
+  return cpu_has_avx2() ? kIsaNames : kIsaNames + (kIsaCount - 1);
+}
+
+const char* fast_isa() { return isa_choice().load() == kAvx2 ? "avx2" : "baseline"; }
+
+bool set_fast_isa(const char* name) {
+  if (std::strcmp(name, "baseline") == 0) {
+    isa_choice().store(kBaseline);
+    return true;
+  }
+  if (std::strcmp(name, "avx2") == 0 && cpu_has_avx2()) {
+    isa_choice().store(kAvx2);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace lowprec::cpu

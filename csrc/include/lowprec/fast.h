@@ -1,0 +1,237 @@
+// lowprec fast element rule: branch-free rounding of one finite float32/float64 element, for loops
+// that the compiler turns into SIMD code (host) or that run without divergence (CUDA).
+//
+// The same arithmetic as src/lowprec/_numba/_float_simd.py (`_fast_elem`), restated on integer
+// lanes of the input's width (int32 for float32, int64 for float64):
+//
+//   * the element is rounded at bit  s = (P - M) + max(emin_b - e, 0)  of its significand
+//     (e its biased exponent, at least 1; emin_b the format's smallest normal exponent in the
+//     input's bias), one formula for results in the normal and the subnormal range;
+//   * the truncated code is  (sig >> s) + (max(e - emin_b, 0) << M): the implicit bit of sig lands
+//     on the exponent field, and a carry of the rounding increment rolls into the next binade;
+//   * the rounded value's bits are the input's bits with the s low bits cleared plus the increment
+//     at bit s (the carry again runs into the exponent); below the whole significand they are 0 or
+//     the smallest subnormal;
+//   * overflow and the sign rules are selects between per-call constants (FastConsts).
+//
+// Elements the rule does not cover are flagged `slow` (NaN and Inf inputs, negative inputs of
+// unsigned formats, nonzero results below the smallest normal of formats without subnormals);
+// loops redo exactly those with the exact element rule of core.h. Formats the rule does not fit
+// at all (no zero, more mantissa bits than the input, a range beyond the input's, 64-bit codes,
+// an overflow result that is a NaN the format cannot encode) get FastConsts::ok == false.
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include "lowprec/core.h"
+
+// The fast rule must be inlined into its loops, or they cannot be vectorised.
+#if defined(__CUDACC__)
+#define LOWPREC_FAST_INLINE __forceinline__
+#elif defined(__GNUC__) || defined(__clang__)
+#define LOWPREC_FAST_INLINE __attribute__((always_inline)) inline
+#else
+#define LOWPREC_FAST_INLINE inline
+#endif
+
+namespace lowprec {
+
+//: Per-call constants of the fast rule for one format, input width, rounding mode and overflow policy.
+struct FastConsts {
+  bool ok;            // false: the fast rule does not fit this format and policy
+  int32_t mbits;      // M, the format's stored mantissa bits
+  int32_t sh;         // P - M: the rounding position of a normal result
+  int32_t eminb;      // the format's emin in the input's biased exponent
+  bool subnormals;    // the format has subnormals
+  bool is_signed;     // the format has a sign bit
+  bool negzero;       // the format has -0
+  int64_t maxb;       // input-dtype bits of the largest finite value
+  int64_t qminb;      // input-dtype bits of the smallest subnormal 2**(emin - M)
+  int64_t signmask;   // sign bit of a code
+  int64_t ovcode[2];  // code of an overflowing value: [positive, negative] (policy and mode applied)
+  int64_t ovbits[2];  // input-dtype bits of the decoded overflow result (NaN: the quiet NaN of quantize_*)
+  int64_t unit;       // 1, read at run time: GCC does not vectorise a constant shifted by per-lane counts
+};
+
+namespace detail {
+
+//: Input-dtype bits of a float64 value that is exact in the input dtype (P = 23: float32).
+LOWPREC_HD inline int64_t input_bits(double v, int P) {
+  if (P == 23) return static_cast<int64_t>(bits_of(static_cast<float>(v)));
+  return static_cast<int64_t>(bits_of(v));
+}
+
+}  // namespace detail
+
+//: The FastConsts of format `p` for float32 (P = 23) or float64 (P = 52) inputs.
+LOWPREC_HD inline FastConsts make_fast_consts(const FloatParams& p, int P, int mode, int ovf) {
+  FastConsts c{};
+  const int bias = P == 23 ? 127 : 1023;
+  const uint32_t fl = p.flags;
+  c.ok = false;
+  if (!(fl & kFlagZero) || p.mbits > P || p.emin < 1 - bias || p.emax > bias) return c;
+  if ((p.sign_mask >> 63) != 0 || p.max_mag >= (int64_t{1} << 62)) return c;
+  // codes of the input's width at most (float32: 8 exponent + 23 mantissa + sign bits)
+  if (P == 23 && (p.sign_mask > (uint64_t{1} << 31) || p.max_mag >= (int64_t{1} << 31))) return c;
+  for (int neg = 0; neg < 2; ++neg) {
+    // a value beyond every format's range: the exact rule's overflow result
+    const uint64_t code = encode_parts(neg != 0, kFinite, uint64_t{1} << P, p.emax + 2, P, p, mode, ovf, 0, 1);
+    if (code == kEncodeError) return c;
+    c.ovcode[neg] = static_cast<int64_t>(code);
+    const double v = decode_to_f64(code, p);
+    c.ovbits[neg] = v != v ? detail::input_bits(quiet_nan(false), P) : detail::input_bits(v, P);
+  }
+  c.mbits = p.mbits;
+  c.sh = P - p.mbits;
+  c.eminb = p.emin + bias;
+  c.subnormals = (fl & kFlagSubnormals) != 0;
+  c.is_signed = (fl & kFlagSigned) != 0;
+  c.negzero = (fl & kFlagNegZero) != 0;
+  c.maxb = detail::input_bits(decode_to_f64(static_cast<uint64_t>(p.max_mag), p), P);
+  c.qminb = detail::input_bits(pow2(p.emin - p.mbits), P);
+  c.signmask = static_cast<int64_t>(p.sign_mask);
+  c.unit = 1;
+  c.ok = true;
+  return c;
+}
+
+//: Result of the fast rule for one element.
+template <class I>
+struct FastResult {
+  I slow;  // nonzero: the element needs the exact element rule (code and bits are then meaningless)
+  I code;  // the code, sign included (in the lane type; the caller narrows it)
+  I bits;  // the rounded value's bits in the input dtype, sign included
+};
+
+namespace detail {
+
+// Conditions are lane masks (all ones or zero) of the lane type I, never bool: the vectoriser keeps
+// mask arithmetic in SIMD registers but gives up on bool values that feed integer arithmetic.
+template <class I>
+LOWPREC_HD LOWPREC_FAST_INLINE I mask(bool c) {
+  return c ? I(-1) : I(0);
+}
+template <class I>
+LOWPREC_HD LOWPREC_FAST_INLINE I sel(I m, I a, I b) {
+  return (a & m) | (b & ~m);
+}
+//: a << s and logical a >> s on the unsigned lane type with a count of the same width (0 <= s < width):
+//: 64-bit lanes vectorise only so.
+template <class I>
+LOWPREC_HD LOWPREC_FAST_INLINE I shl(I a, I s) {
+  using U = std::make_unsigned_t<I>;
+  return static_cast<I>(static_cast<U>(a) << static_cast<U>(s));
+}
+template <class I>
+LOWPREC_HD LOWPREC_FAST_INLINE I shr(I a, I s) {
+  using U = std::make_unsigned_t<I>;
+  return static_cast<I>(static_cast<U>(a) >> static_cast<U>(s));
+}
+template <class I>
+LOWPREC_HD LOWPREC_FAST_INLINE I max0(I v) {
+  return v > I(0) ? v : I(0);
+}
+
+//: Mask of the elements (magnitude bits `a`, sign mask `negm`) that need the exact rule.
+template <class I>
+LOWPREC_HD LOWPREC_FAST_INLINE I slow_mask(I a, I negm, I eminb, I unsigned_m, I nosub_m) {
+  constexpr int P = sizeof(I) == 4 ? 23 : 52;
+  constexpr I expf = sizeof(I) == 4 ? 0xFF : 0x7FF;
+  const I exf = a >> P;
+  const I e_eff = exf > I(1) ? exf : I(1);
+  return mask<I>(exf == expf) | (negm & unsigned_m) | (nosub_m & mask<I>(e_eff < eminb) & mask<I>(a != I(0)));
+}
+
+}  // namespace detail
+
+//: Whether an element of magnitude bits `a` (sign `neg`) needs the exact rule. I: int32_t (float32)
+//: or int64_t (float64) lanes.
+template <class I>
+LOWPREC_HD LOWPREC_FAST_INLINE bool fast_is_slow(I a, bool neg, const FastConsts& c) {
+  return detail::slow_mask<I>(a, detail::mask<I>(neg), static_cast<I>(c.eminb), detail::mask<I>(!c.is_signed),
+                              detail::mask<I>(!c.subnormals)) != I(0);
+}
+
+//: The fast rule for the input bits `xb` (a float32 as int32, a float64 as int64). `r`: the element's
+//: `n` random bits in the stochastic modes. Straight-line code: every condition is a lane mask.
+template <int Mode, class I>
+LOWPREC_HD LOWPREC_FAST_INLINE FastResult<I> fast_elem(I xb, uint64_t r, int n, const FastConsts& c) {
+  using detail::mask;
+  using detail::max0;
+  using detail::sel;
+  using detail::shl;
+  using detail::shr;
+  constexpr int P = sizeof(I) == 4 ? 23 : 52;
+  constexpr I one = 1;
+  constexpr I zero = 0;
+  constexpr I signbit = static_cast<I>(uint64_t{1} << (8 * sizeof(I) - 1));  // the top bit (a negative I)
+  // every constant is read unconditionally up front: a load under a select stops the vectoriser
+  const I mb = static_cast<I>(c.mbits);
+  const I eminb = static_cast<I>(c.eminb);
+  const I sh = static_cast<I>(c.sh);
+  const I qminb = static_cast<I>(c.qminb);
+  const I maxb = static_cast<I>(c.maxb);
+  const I signmask = static_cast<I>(c.signmask);
+  const I ovcode_p = static_cast<I>(c.ovcode[0]);
+  const I ovcode_n = static_cast<I>(c.ovcode[1]);
+  const I ovbits_p = static_cast<I>(c.ovbits[0]);
+  const I ovbits_n = static_cast<I>(c.ovbits[1]);
+  const I negzero_m = mask<I>(c.negzero);
+  const I unsigned_m = mask<I>(!c.is_signed);
+  const I nosub_m = mask<I>(!c.subnormals);
+  const I unit = static_cast<I>(c.unit);
+
+  const I negm = mask<I>(xb < zero);
+  const I a = xb & ~signbit;
+  const I exf = a >> P;
+  const I e_eff = exf > one ? exf : one;
+  const I sig = (a & ((one << P) - one)) | (mask<I>(exf != zero) & (one << P));
+  const I s = sh + max0<I>(eminb - e_eff);              // rounding position (binades below emin add)
+  const I s_c = s < P + 2 ? s : static_cast<I>(P + 2);  // beyond P + 1 every bit goes, as at P + 2
+  const I bit = shl<I>(unit, s_c);
+  const I rem = sig & (bit - one);
+  const I half = bit >> 1;
+  const I lo = shr<I>(sig, s_c) + shl<I>(max0<I>(e_eff - eminb), mb);  // truncated magnitude code
+  const I inexact = mask<I>(rem != zero);
+  const I odd = -(lo & one);
+  I up;
+  if constexpr (Mode == kNearestEven) {
+    up = mask<I>(rem > half) | (mask<I>(rem == half) & odd & inexact);  // s == 0: rem == half == 0
+  } else if constexpr (Mode == kNearestAway) {
+    up = mask<I>(rem >= half) & inexact;
+  } else if constexpr (Mode == kNearestZero) {
+    up = mask<I>(rem > half);
+  } else if constexpr (Mode == kTowardZero) {
+    up = zero;
+  } else if constexpr (Mode == kTowardPositive) {
+    up = inexact & ~negm;
+  } else if constexpr (Mode == kTowardNegative) {
+    up = inexact & negm;
+  } else if constexpr (Mode == kToOdd) {
+    up = inexact & ~odd;
+  } else if constexpr (Mode == kStochastic) {
+    // floor(rem / 2**s * 2**n) + r >= 2**n, exactly (rem < 2**s, n <= 52)
+    const int64_t d = static_cast<int64_t>(s) - n;
+    const uint64_t rem64 = static_cast<uint64_t>(rem);
+    const uint64_t frac = d >= 0 ? (rem64 >> (d < 63 ? d : 63)) : (rem64 << (-d < 63 ? -d : 63));
+    up = mask<I>(frac + r >= (uint64_t{1} << n));
+  } else {  // kStochasticEqual
+    up = inexact & mask<I>(r >= (uint64_t{1} << (n - 1)));
+  }
+  const I inc = up & one;
+  const I mag = lo + inc;
+  // the rounded magnitude in the input's bits; below the whole significand: 0 or the smallest subnormal
+  const I sm = s < P ? s : static_cast<I>(P);
+  const I qb_in = (a & ~(shl<I>(unit, sm) - one)) + shl<I>(inc, sm);
+  const I qb = sel<I>(mask<I>(s <= P), qb_in, up & qminb);
+  const I over = mask<I>(qb > maxb);
+  const I keep_sign = negm & (mask<I>(mag != zero) | negzero_m);
+  FastResult<I> res;
+  res.slow = detail::slow_mask<I>(a, negm, eminb, unsigned_m, nosub_m);
+  res.code = sel<I>(over, sel<I>(negm, ovcode_n, ovcode_p), mag | (keep_sign & signmask));
+  res.bits = sel<I>(over, sel<I>(negm, ovbits_n, ovbits_p), qb | (keep_sign & signbit));
+  return res;
+}
+
+}  // namespace lowprec
