@@ -143,7 +143,7 @@ def test_small_deterministic(q, dtype):
             assert_same_values(vals, reference_values(xs, fmt, q, o, n), (str(fmt), o.name, n))
 
 
-@pytest.mark.parametrize("nb", [1, 3, 12, 62])
+@pytest.mark.parametrize("nb", [1, 3, 12, 52, 62])
 @pytest.mark.parametrize(
     "q", [FixedRounding.STOCHASTIC, FixedRounding.STOCHASTIC_EQUAL], ids=lambda q: q.name
 )
@@ -229,8 +229,12 @@ def test_float32_lanes_selected():
     assert not nbfixed.f32_lanes(8, -1, int(FixedRounding.TRN), nbfixed._K_CLAMP)
     assert not nbfixed.f32_lanes(8, 101, int(FixedRounding.TRN), nbfixed._K_CLAMP)
     assert not nbfixed.f32_lanes(8, 3, nbfixed._G_STOCH, nbfixed._K_CLAMP)
-    _, c32, _ = nbfixed._setup(8, 5, True, int(FixedRounding.RND_CONV), int(FixedOverflow.SAT), 0, 32, False)
-    _, c64, _ = nbfixed._setup(8, 5, True, int(FixedRounding.RND_CONV), int(FixedOverflow.SAT), 0, 32, True)
+    _, c32, _ = nbfixed._setup(
+        8, 5, True, int(FixedRounding.RND_CONV), int(FixedOverflow.SAT), 0, 32, False, 0
+    )
+    _, c64, _ = nbfixed._setup(
+        8, 5, True, int(FixedRounding.RND_CONV), int(FixedOverflow.SAT), 0, 32, True, 0
+    )
     assert all(isinstance(v, np.float32) for v in c32) and not any(isinstance(v, np.float32) for v in c64)
 
 

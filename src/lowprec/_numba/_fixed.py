@@ -17,6 +17,9 @@ import math
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 from ._threads import run_parts
 
@@ -318,6 +321,25 @@ _G_MAG = 11  # RND_ZERO, RND_INF: rounding the magnitude, ties down or up
 _G_STOCH = 12  # STOCHASTIC, STOCHASTIC_EQUAL
 
 
+@intrinsic
+def _bits_to_f64(typingctx, u):  # type: ignore[no-untyped-def]
+    """The float64 whose bit pattern is the uint64 ``u`` (a bit cast, emitted in place)."""
+    if not isinstance(u, types.Integer) or u.bitwidth != 64:
+        return None
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(u), codegen
+
+
+@numba.njit(inline="always", cache=True)
+def _u52_to_f64(r):
+    """``r`` (a uint64 below 2**52) as a float64, exactly, by placing it in the significand of 2**52:
+    AVX2 has no conversion of 64-bit integers, which would keep the loop from vectorising."""
+    return _bits_to_f64(np.uint64(0x4330000000000000) | r) - 4503599627370496.0
+
+
 @numba.njit(inline="always", cache=True)
 def _fast(xv, group, kind, r, c, fl):
     """(handled, rounded and overflowed integer R as a float, -0 made +0) of ``xv`` (float64, or
@@ -359,12 +381,15 @@ def _fast(xv, group, kind, r, c, fl):
         if group == _G_MAG:
             up = (ra > half) | ((ra == half) & alt)
         elif not alt:  # STOCHASTIC
+            # in float64, exactly: r < 2**n <= 2**52 and floor(rem * 2**n) < 2**n, so every operand
+            # and the sum are integers below 2**53 (n > 52 takes the exact rule: see _setup)
             sc = ra * p2n  # exact
-            up_pos = np.uint64(np.floor(sc)) + r >= np.uint64(p2n)  # floor(rem * 2**n) + r >= 2**n
-            up_neg = (ra != 0.0) & (r < np.uint64(np.ceil(sc)))  # not (2**n - ceil(...) + r >= 2**n)
+            rf = _u52_to_f64(r)
+            up_pos = np.floor(sc) + rf >= p2n  # floor(rem * 2**n) + r >= 2**n
+            up_neg = (ra != 0.0) & (rf < np.ceil(sc))  # not (2**n - ceil(...) + r >= 2**n)
             up = up_neg if neg else up_pos
         else:  # STOCHASTIC_EQUAL
-            up = (ra != 0.0) & ((r >= np.uint64(p2n * 0.5)) != neg)
+            up = (ra != 0.0) & ((_u52_to_f64(r) >= p2n * 0.5) != neg)
         m = fa + (one if up else zero)
         rr = -m if neg else m
     ok = (abs(v) < lim) & ((v != zero) | (xv == zero) | (not under))
@@ -415,16 +440,19 @@ def _fix_values(start, n, bad, x, out, w, fb, signed, q, o, nsat, key, rmode, rb
 
 
 @functools.cache
-def _kernels(group: int, kind: int) -> tuple:
-    """``(encode, quantize)`` for one rounding-mode group and overflow kind.
+def _kernels(group: int, kind: int, rmode: int) -> tuple:
+    """``(encode, quantize)`` for one rounding-mode group, overflow kind and source of random bits
+    (``rmode`` as :func:`_rand`; 0 for the deterministic groups).
 
     Each runs over elements ``[lo, hi)`` in chunks of ``_CHUNK``: the fast loop writes every
     element and flags those it cannot handle; :func:`_fix_codes` / :func:`_fix_values` redo the
-    flagged ones of a chunk, called only when there are any.
+    flagged ones of a chunk, called only when there are any. The random source is a compile-time
+    constant, so the loop has no branch on it and vectorises.
     """
     GROUP = group
     KIND = kind
     STOCH = group == _G_STOCH
+    RMODE = np.int64(rmode if STOCH else 0)
 
     @numba.njit(cache=True, nogil=True)
     def encode(lo, hi, x, out, c, fl, w, fb, signed, q, o, nsat, key, rmode, rbits, nb):
@@ -438,7 +466,7 @@ def _kernels(group: int, kind: int) -> tuple:
             os = out[start : start + n]
             nslow = 0
             for j in range(n):
-                r = _rand(start + j, key, rmode, rbits, nb) if STOCH else _U0
+                r = _rand(start + j, key, RMODE, rbits, nb) if STOCH else _U0
                 ok, rr = _fast(xs[j] * c[9], GROUP, KIND, r, c, fl)  # c[9] = 1 in c's float type
                 os[j] = np.uint64(np.int64(rr))
                 bad[j] = 0 if ok else 1
@@ -459,7 +487,7 @@ def _kernels(group: int, kind: int) -> tuple:
             os = out[start : start + n]
             nslow = 0
             for j in range(n):
-                r = _rand(start + j, key, rmode, rbits, nb) if STOCH else _U0
+                r = _rand(start + j, key, RMODE, rbits, nb) if STOCH else _U0
                 ok, rr = _fast(xs[j] * c[9], GROUP, KIND, r, c, fl)  # c[9] = 1 in c's float type
                 os[j] = rr * inv_scale  # exact: |R| <= 2**53 and 2**-F normal
                 bad[j] = 0 if ok else 1
@@ -478,8 +506,10 @@ def _parallel(kernel: object, size: int, *args: object) -> tuple[int, int]:
     return sum(res[0] for res in results), sum(res[1] for res in results)
 
 
-def _setup(w: int, fb: int, signed: bool, q: int, o: int, nsat: int, nb: int, wide_input: bool) -> tuple:
-    """((encode, quantize), c, fl) of :func:`_fast` for a format, modes and input dtype."""
+def _setup(
+    w: int, fb: int, signed: bool, q: int, o: int, nsat: int, nb: int, wide_input: bool, rmode: int
+) -> tuple:
+    """((encode, quantize), c, fl) of :func:`_fast` for a format, modes, input dtype and random source."""
     w, fb, q, o, nsat = int(w), int(fb), int(q), int(o), int(nsat)
     cmin = -(1 << (w - 1)) if signed else 0
     cmax = (1 << (w - 1)) - 1 if signed else (1 << w) - 1
@@ -507,7 +537,7 @@ def _setup(w: int, fb: int, signed: bool, q: int, o: int, nsat: int, nb: int, wi
         2.0**w,
         2.0**-w,
         2.0 ** int(nb),
-        _LIM,
+        _LIM if group != _G_STOCH or nb <= 52 else 0.0,  # more random bits: all by the exact rule
         1.0,
         0.5,
         0.0,
@@ -515,7 +545,7 @@ def _setup(w: int, fb: int, signed: bool, q: int, o: int, nsat: int, nb: int, wi
     fl = (under, q in (_RND_INF, _SR_EQ), o == _SAT_ZERO)
     if not wide_input and f32_lanes(w, fb, group, kind):
         c = tuple(np.float32(v) for v in (*c[:8], _LIM32, 1.0, 0.5, 0.0))
-    return _kernels(group, kind), c, fl
+    return _kernels(group, kind, int(rmode)), c, fl
 
 
 def f32_lanes(w: int, fb: int, group: int, kind: int) -> bool:
@@ -531,7 +561,7 @@ def f32_lanes(w: int, fb: int, group: int, kind: int) -> bool:
 
 def _call(which: int, x: np.ndarray, out: np.ndarray, w: int, fb: int, signed: bool, q: int, o: int, nsat: int,
           key: np.uint64, rmode: int, rbits: np.ndarray, nb: int) -> tuple[int, int]:  # fmt: skip
-    kernels, c, fl = _setup(w, fb, signed, q, o, nsat, nb, x.dtype == np.float64)
+    kernels, c, fl = _setup(w, fb, signed, q, o, nsat, nb, x.dtype == np.float64, rmode)
     inv_scale = math.ldexp(1.0, -int(fb))
     args = (x, out, c, fl) + (
         ((np.float32(inv_scale) if isinstance(c[0], np.float32) else inv_scale),) if which else ()
