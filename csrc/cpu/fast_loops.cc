@@ -6,10 +6,13 @@
 #include <cstring>
 #include <limits>
 
+#include "fast_common.h"
 #include "lowprec/fast.h"
 
 namespace lowprec::cpu {
 namespace {
+
+using namespace fastloops;
 
 template <class F>
 struct Lane;
@@ -17,29 +20,11 @@ template <>
 struct Lane<float> {
   using type = int32_t;
   using utype = uint32_t;
-  static constexpr int P = 23;
 };
 template <>
 struct Lane<double> {
   using type = int64_t;
   using utype = uint64_t;
-  static constexpr int P = 52;
-};
-
-// Random integer of element i, one generator type per source, so each loop has no branch on it.
-struct NoRand {
-  inline uint64_t operator()(int64_t) const { return 0; }
-};
-struct CounterRand {
-  uint64_t key;
-  uint64_t start;
-  int n;
-  inline uint64_t operator()(int64_t i) const { return random_bits_keyed(key, start + static_cast<uint64_t>(i), n); }
-};
-template <class T>
-struct ExplicitRand {
-  const T* bits;
-  inline uint64_t operator()(int64_t i) const { return bits[i]; }
 };
 
 }  // namespace
@@ -50,21 +35,15 @@ struct ExplicitRand {
 #undef LOWPREC_FAST_NS
 #undef LOWPREC_FAST_ATTR
 
-#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
-#define LOWPREC_FAST_HAVE_AVX2 1
+#if LOWPREC_FAST_HAVE_AVX2
 #define LOWPREC_FAST_NS avx2
 #define LOWPREC_FAST_ATTR __attribute__((target("avx2")))
 #include "fast_chunks.inc"
 #undef LOWPREC_FAST_NS
 #undef LOWPREC_FAST_ATTR
-#else
-#define LOWPREC_FAST_HAVE_AVX2 0
 #endif
 
 namespace {
-
-constexpr int64_t kParallelMin = 1 << 15;  // elements
-constexpr int64_t kChunk = 4096;           // elements per vectorised pass (16-32 KiB of input)
 
 enum Isa : int { kBaseline = 0, kAvx2 = 1 };
 
@@ -95,7 +74,7 @@ template <int Mode, class F, class Out, class R>
 int64_t encode_run(const F* x, Out* out, int64_t count, const FastConsts& c, const FloatParams& p, int ovf,
                    const R& rand, int n) {
   const int64_t chunks = (count + kChunk - 1) / kChunk;
-  const bool avx2 = isa_choice().load() == kAvx2;
+  const bool avx2 = use_avx2();
   int64_t errors = 0;
 #pragma omp parallel for schedule(static) reduction(+ : errors) if (count >= kParallelMin)
   for (int64_t k = 0; k < chunks; ++k) {
@@ -126,7 +105,7 @@ template <int Mode, class F, class R>
 void quantize_run(const F* x, F* out, int64_t count, const FastConsts& c, const FloatParams& p, int ovf,
                   const R& rand, int n) {
   const int64_t chunks = (count + kChunk - 1) / kChunk;
-  const bool avx2 = isa_choice().load() == kAvx2;
+  const bool avx2 = use_avx2();
 #pragma omp parallel for schedule(static) if (count >= kParallelMin)
   for (int64_t k = 0; k < chunks; ++k) {
     const int64_t lo = k * kChunk;
@@ -157,8 +136,7 @@ void quantize_run(const F* x, F* out, int64_t count, const FastConsts& c, const 
 template <int Mode, class Fn>
 auto with_rand(const RandomSource& rs, Fn&& fn) {
   if constexpr (Mode == kStochastic || Mode == kStochasticEqual) {
-    if (rs.bits == nullptr) return fn(CounterRand{splitmix64(rs.seed), rs.start, rs.n});
-    return fn(ExplicitRand<uint64_t>{static_cast<const uint64_t*>(rs.bits)});
+    return with_random_source(rs, fn);
   } else {
     return fn(NoRand{});
   }
@@ -236,6 +214,8 @@ const char* const* fast_isas(int* count) {
 }
 
 const char* fast_isa() { return isa_choice().load() == kAvx2 ? "avx2" : "baseline"; }
+
+bool fastloops::use_avx2() { return isa_choice().load() == kAvx2; }
 
 bool set_fast_isa(const char* name) {
   if (std::strcmp(name, "baseline") == 0) {

@@ -2,6 +2,8 @@
 // per-element switch folds away), parallel with OpenMP when available.
 #include "fixed_kernels.h"
 
+#include "fixed_fast_loops.h"
+
 namespace lowprec::cpu {
 namespace {
 
@@ -122,12 +124,15 @@ void decode_loop(const uint64_t* codes, Out* out, int64_t count, const FixedPara
 
 int64_t fixed_encode(const void* x, int x_bytes, uint64_t* out, int64_t count, const FixedParams& fp, int q,
                      int o, const RandomSource& rs) {
+  int64_t errors = 0;
+  if (fixed_fast_encode(x, x_bytes, out, count, fp, q, o, rs, &errors)) return errors;
   if (x_bytes == 4) return with_mode(q, EncodeCall<float>{static_cast<const float*>(x), out, count, fp, o, rs});
   return with_mode(q, EncodeCall<double>{static_cast<const double*>(x), out, count, fp, o, rs});
 }
 
 void fixed_quantize(const void* x, int x_bytes, void* out, int out_bytes, int64_t count, const FixedParams& fp,
                     int q, int o, const RandomSource& rs) {
+  if (fixed_fast_quantize(x, x_bytes, out, out_bytes, count, fp, q, o, rs)) return;
   if (x_bytes == 4) {
     const auto* xf = static_cast<const float*>(x);
     if (out_bytes == 4) {

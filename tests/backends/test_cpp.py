@@ -24,11 +24,11 @@ import os
 import shutil
 import subprocess
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cppkit import per_isa
 
 from lowprec._cpp import (
     available,
@@ -198,16 +198,6 @@ def assert_values(got: np.ndarray, want: np.ndarray, what: str) -> None:
     if bad.size:
         rows = [f"  [{i}] got {got.flat[i]!r}, want {want.flat[i]!r}" for i in bad[:8]]
         pytest.fail(f"{what}: {bad.size} of {got.size} values differ\n" + "\n".join(rows))
-
-
-def per_isa(call: Callable[[], np.ndarray]) -> list[tuple[str, np.ndarray]]:
-    """``call()`` under every instruction set of the vectorised float loops this CPU runs (the AVX2
-    copy and the baseline one on x86-64), so that each copy is checked against the reference."""
-    out = []
-    for isa in fast_isas():
-        with fast_isa(isa):
-            out.append((isa, call()))
-    return out
 
 
 def check(x: np.ndarray, fmt: object, mode: Rounding, ovf: Overflow, what: str, r=None, n: int = 0) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cppkit import per_isa
 
 import lowprec
 from lowprec._cpp import available, fixed_decode_cpp, fixed_encode_cpp
@@ -112,13 +113,13 @@ def test_encode_exhaustive_deterministic(fmt, dtype):
     x = sweep(fmt, dtype)
     for q in DETERMINISTIC:
         for o, n in overflow_cases(fmt):
-            got = fixed_encode_cpp(x, fmt, q, o, n)
             want = reference_codes(x, fmt, q, o, n)
-            assert got.dtype == want.dtype
-            assert np.array_equal(got, want), (q.name, o.name, n, x[got != want][:5])
+            for isa, got in per_isa(lambda: fixed_encode_cpp(x, fmt, q, o, n)):  # noqa: B023
+                assert got.dtype == want.dtype
+                assert np.array_equal(got, want), (isa, q.name, o.name, n, x[got != want][:5])
 
 
-@pytest.mark.parametrize("nb", [1, 3, 12, 62])
+@pytest.mark.parametrize("nb", [1, 3, 12, 52, 62])
 @pytest.mark.parametrize("fmt", SMALL, ids=str)
 def test_encode_exhaustive_stochastic(fmt, nb):
     x = sweep(fmt, np.float64)
@@ -127,13 +128,13 @@ def test_encode_exhaustive_stochastic(fmt, nb):
     rb[:4] = [0, (1 << nb) - 1, 1 << (nb - 1), (1 << (nb - 1)) - (nb > 1)]  # the edges of the range
     for q in STOCHASTIC:
         for o, n in overflow_cases(fmt):
-            got = fixed_encode_cpp(x, fmt, q, o, n, random_bits=rb, n=nb)
             want = reference_codes(x, fmt, q, o, n, rb, nb)
-            assert np.array_equal(got, want), (q.name, o.name, n, x[got != want][:5])
+            for isa, got in per_isa(lambda: fixed_encode_cpp(x, fmt, q, o, n, random_bits=rb, n=nb)):  # noqa: B023
+                assert np.array_equal(got, want), (isa, q.name, o.name, n, x[got != want][:5])
             # the counter-based stream of a seed: the same bits as reference._random
-            got = fixed_encode_cpp(x, fmt, q, o, n, seed=nb + 7, n=nb)
             want = reference_codes(x, fmt, q, o, n, random_bits_reference(nb + 7, x.size, nb), nb)
-            assert np.array_equal(got, want), (q.name, o.name, n, "seed")
+            for isa, got in per_isa(lambda: fixed_encode_cpp(x, fmt, q, o, n, seed=nb + 7, n=nb)):  # noqa: B023
+                assert np.array_equal(got, want), (isa, q.name, o.name, n, "seed")
 
 
 @pytest.mark.parametrize("fmt", [FixedFormat(3, 2), FixedFormat(5, -2), FixedFormat(6, 9), FixedFormat(4, 4, False)],
@@ -174,13 +175,13 @@ def test_quantize_and_decode_exhaustive(fmt, dtype):
     for q in (FixedRounding.TRN, FixedRounding.RND_CONV, FixedRounding.TO_ODD, FixedRounding.STOCHASTIC):
         rb = random_bits_reference(5, x.size, 32)
         for o in (FixedOverflow.WRAP, FixedOverflow.SAT, FixedOverflow.SAT_ZERO, FixedOverflow.SAT_SYM):
-            got = fixed_quantize(x, fmt, q, o, seed=5, backend="cpp")
             # the reference codes; their values are exact in float64 here (<= 12 bits, normal range)
             bad = np.isnan(x64) | (np.isinf(x64) & (o == FixedOverflow.WRAP))
             codes = reference_codes(x64[~bad], fmt, q, o, 0, rb[~bad], 32)
             vals = np.full(x.size, np.nan)
             vals[~bad] = np.ldexp(codes.astype(np.float64), -fmt.frac_bits)
-            _assert_same_values(got, vals.astype(dtype))
+            for _isa, got in per_isa(lambda: fixed_quantize(x, fmt, q, o, seed=5, backend="cpp")):  # noqa: B023
+                _assert_same_values(got, vals.astype(dtype))
     few = x[:: max(1, x.size // 300)]  # the frontend's own reference path, on a sample
     _assert_same_values(
         fixed_quantize(few, fmt, "RND", "SAT", backend="cpp"),
@@ -212,13 +213,13 @@ def test_encode_wide_random(fmt):
     for q in FixedRounding:
         for o, n in overflow_cases(fmt) + ([(FixedOverflow.WRAP, fmt.bits)] if fmt.bits > 2 else []):
             kw = {"random_bits": rb, "n": 40} if q.is_stochastic else {}
-            got = fixed_encode_cpp(x, fmt, q, o, n, **kw)
             want = reference_codes(x, fmt, q, o, n, rb, 40)
-            assert np.array_equal(got, want), (q.name, o.name, n, x[got != want][:5])
+            for isa, got in per_isa(lambda: fixed_encode_cpp(x, fmt, q, o, n, **kw)):  # noqa: B023
+                assert np.array_equal(got, want), (isa, q.name, o.name, n, x[got != want][:5])
             if not q.is_stochastic:
-                got = fixed_encode_cpp(x32, fmt, q, o, n)
                 want = reference_codes(x32, fmt, q, o, n)
-                assert np.array_equal(got, want), (q.name, o.name, n, "float32")
+                for isa, got in per_isa(lambda: fixed_encode_cpp(x32, fmt, q, o, n)):  # noqa: B023
+                    assert np.array_equal(got, want), (isa, q.name, o.name, n, "float32")
 
 
 @pytest.mark.parametrize("fmt", WIDE, ids=str)
@@ -250,8 +251,34 @@ def test_quantize_wide(fmt):
         xd = x.astype(dtype)
         for q in (FixedRounding.RND_CONV, FixedRounding.STOCHASTIC_EQUAL):
             for o in (FixedOverflow.SAT, FixedOverflow.WRAP):
-                got = fixed_quantize(xd, fmt, q, o, seed=3, backend="cpp")
-                _assert_same_values(got, fixed_quantize(xd, fmt, q, o, seed=3, backend="reference"))
+                want = fixed_quantize(xd, fmt, q, o, seed=3, backend="reference")
+                for _isa, got in per_isa(lambda: fixed_quantize(xd, fmt, q, o, seed=3, backend="cpp")):  # noqa: B023
+                    _assert_same_values(got, want)
+
+
+@pytest.mark.parametrize("fmt", [FixedFormat(8, 3), FixedFormat(16, 4, False), FixedFormat(60, 10)], ids=str)
+def test_large_arrays_exact_rule_elements(fmt):
+    """Many chunks and threads, with elements for the exact rule scattered among them (NaN, Inf,
+    values beyond 2**50 in LSB units, out of range under SAT_ZERO / WRAP_SM)."""
+    rng = np.random.default_rng(31)
+    size = 100_003
+    x = rng.standard_normal(size) * 2.0 ** rng.integers(-4, fmt.int_bits + 2, size)
+    pos = rng.integers(0, size, 400)
+    x[pos[:100]] = np.inf
+    x[pos[100:200]] = 2.0 ** rng.integers(40, 70, 100)
+    x[pos[200:300]] = np.nan
+    wrap = "WRAP_SM" if fmt.signed else "WRAP"
+    cases = [("RND_CONV", "SAT"), ("TRN", "SAT_ZERO"), ("RND_INF", wrap), ("STOCHASTIC", "SAT_SYM")]
+    for dtype in (np.float64, np.float32):
+        xd = x.astype(dtype)
+        for q, o in cases:
+            want = fixed_quantize(xd, fmt, q, o, seed=9, backend="reference")
+            for _isa, got in per_isa(lambda: fixed_quantize(xd, fmt, q, o, seed=9, backend="cpp")):  # noqa: B023
+                _assert_same_values(got, want)
+            ok = ~np.isnan(xd) & ~(np.isinf(xd) & o.startswith("WRAP"))
+            want_codes = fixed_encode(xd[ok], fmt, q, o, seed=9, backend="reference")
+            for isa, got in per_isa(lambda: fixed_encode(xd[ok], fmt, q, o, seed=9, backend="cpp")):  # noqa: B023
+                assert np.array_equal(got, want_codes), (isa, q, o)
 
 
 # ---- the frontends, specials and layouts ------------------------------------------------------------------

@@ -1,0 +1,185 @@
+// lowprec fixed-point fast element rule: one float64 element rounded to a fixed-point format in
+// float64 arithmetic, branch-free, for loops that the compiler vectorises (host) or that run without
+// divergence (CUDA).
+//
+// The arithmetic of src/lowprec/_numba/_fixed.py (`_fast`): v = x * 2**F is exact, and while
+// |v| < 2**50 every floor, ceil, remainder and halving of v is exact in float64, so each HLS mode
+// is a few float operations; the overflow modes are a clamp, a float wrap (exact for W <= 51) or a
+// range test. The integer result R (|R| < 2**51) becomes a code through the 1.5 * 2**52 trick
+// (no float-to-int64 conversion, which AVX2 lacks) and a value as R * 2**-F (exact, as the exact
+// rule's decode computes it).
+//
+// Elements the rule does not cover are flagged (NaN, Inf, |v| >= 2**50, a v that underflowed,
+// a result out of range under SAT_ZERO-free non-clamping modes); loops redo them with the exact
+// rule of fixed.h. Formats and modes it does not fit get FixedFastConsts::ok == false.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "lowprec/core.h"
+#include "lowprec/fast.h"
+#include "lowprec/fixed.h"
+
+namespace lowprec {
+
+//: Rounding-mode groups of the fast rule: the FixedRounding values 0..10 of single modes, and:
+constexpr int kFixedGroupMag = 11;    // RND_ZERO, RND_INF: the magnitude rounded, ties down / up
+constexpr int kFixedGroupStoch = 12;  // STOCHASTIC, STOCHASTIC_EQUAL
+
+//: Overflow kinds of the fast rule.
+enum FixedFastKind : int { kKindClamp = 0, kKindWrap = 1, kKindOther = 2 };
+
+//: Per-call constants of the fixed-point fast rule.
+struct FixedFastConsts {
+  bool ok;          // false: the fast rule does not fit the format, modes and random bits
+  int group;        // kTrn..kTrnInf, kFixedGroupMag or kFixedGroupStoch
+  int kind;         // FixedFastKind
+  bool alt;         // ties up (group Mag) / STOCHASTIC_EQUAL (group Stoch)
+  bool under;       // v can underflow to 0 for a nonzero input: such elements take the exact rule
+  bool zero_oor;    // SAT_ZERO: out of range gives 0
+  double scale;     // 2**F
+  double inv_scale; // 2**-F
+  double cmin, cmax;  // the code range
+  double lo_c, hi_c;  // the clamp bounds (SAT_SYM: -cmax below)
+  double two_w, inv_two_w;  // 2**W, 2**-W (the float wrap)
+  double p2n;       // 2**nb (stochastic modes)
+  double lim;       // |v| bound of the rule (0: every element takes the exact rule)
+};
+
+//: The FixedFastConsts of a format, rounding mode q, overflow mode o and nb random bits.
+//: `wide_input`: float64 inputs (float32 ones cannot underflow when scaled by 2**F, F > -900).
+LOWPREC_HD inline FixedFastConsts make_fixed_fast_consts(const FixedParams& fp, int q, int o, int nb,
+                                                         bool wide_input) {
+  FixedFastConsts c{};
+  c.ok = false;
+  const int w = fp.bits;
+  const int fb = fp.frac_bits;
+  if (fb < -1022 || fb > 1022 || w < 1 || w > 64) return c;
+  if (fixed_is_stochastic(q) && nb > 52) return c;
+  const bool sgn = fp.is_signed != 0;
+  // code range as doubles (exact: powers of two, or one less when below 2**53; wider ranges never
+  // bind because |R| < 2**51)
+  c.cmin = sgn ? -pow2(w - 1) : 0.0;
+  c.cmax = sgn ? (w - 1 <= 52 ? pow2(w - 1) - 1.0 : pow2(w - 1)) : (w <= 52 ? pow2(w) - 1.0 : pow2(w));
+  c.lo_c = (o == kSatSym && sgn && w > 1) ? -c.cmax : c.cmin;
+  c.hi_c = c.cmax;
+  if (o == kSat || o == kSatSym) {
+    c.kind = kKindClamp;
+  } else if (o == kWrap && fp.sat_bits == 0 && w <= 51) {
+    c.kind = kKindWrap;
+  } else {
+    c.kind = kKindOther;
+  }
+  switch (q) {
+    case kRndZero:
+    case kRndInf: c.group = kFixedGroupMag; break;
+    case kFixedStochastic:
+    case kFixedStochasticEqual: c.group = kFixedGroupStoch; break;
+    default: c.group = q; break;
+  }
+  c.alt = q == kRndInf || q == kFixedStochasticEqual;
+  c.zero_oor = o == kSatZero;
+  c.under = fb < (wide_input ? 0 : -900);
+  c.scale = pow2(fb);
+  c.inv_scale = pow2(-fb);
+  c.two_w = w <= 51 ? pow2(w) : 0.0;
+  c.inv_two_w = w <= 51 ? pow2(-w) : 0.0;
+  c.p2n = fixed_is_stochastic(q) ? pow2(nb) : 1.0;
+  c.lim = 1125899906842624.0;  // 2**50
+  c.ok = true;
+  return c;
+}
+
+namespace detail {
+
+//: `r` (below 2**52) as a float64, exactly, from the bits of 2**52 + r (AVX2 converts no 64-bit integer).
+LOWPREC_HD LOWPREC_FAST_INLINE double u52_to_f64(uint64_t r) {
+  return double_from_bits(0x4330000000000000ull | r) - 4503599627370496.0;
+}
+
+//: The int64 (as its uint64 bits) of an integer-valued float64 R with |R| < 2**51.
+LOWPREC_HD LOWPREC_FAST_INLINE uint64_t small_f64_to_u64(double rr) {
+  constexpr double magic = 6755399441055744.0;  // 1.5 * 2**52: R + magic keeps R in its low bits
+  return bits_of(rr + magic) - bits_of(magic);
+}
+
+}  // namespace detail
+
+//: Result of the fixed-point fast rule for one element.
+struct FixedFastResult {
+  int64_t bad;  // 1: the element needs the exact rule (rr is then meaningless), else 0 (an integer,
+                // not a bool: a bool member keeps the result in memory and the loop scalar)
+  double rr;    // the rounded and overflowed integer R (-0 made +0)
+};
+
+//: The fixed-point fast rule for the float64 `x` (a float32 input widened), group `Group`.
+//: `r`: the element's nb random bits in the stochastic modes. Straight-line code.
+template <int Group>
+LOWPREC_HD LOWPREC_FAST_INLINE FixedFastResult fixed_fast_elem(double x, uint64_t r, const FixedFastConsts& c) {
+  // every constant is read unconditionally up front: a load under a select stops the vectoriser
+  const double scale = c.scale, lim = c.lim, p2n = c.p2n;
+  const double cmin = c.cmin, cmax = c.cmax, lo_c = c.lo_c, hi_c = c.hi_c;
+  const double two_w = c.two_w, inv_two_w = c.inv_two_w;
+  const bool alt = c.alt, under = c.under, zero_oor = c.zero_oor;
+  const int kind = c.kind;
+  const double v = x * scale;
+  double rr;
+  if constexpr (Group == kTrn) {
+    rr = std::floor(v);
+  } else if constexpr (Group == kTrnInf) {
+    rr = std::ceil(v);
+  } else if constexpr (Group == kTrnZero) {
+    rr = std::trunc(v);
+  } else if constexpr (Group == kRndConv) {
+    rr = std::nearbyint(v);  // ties to even under the default rounding mode
+  } else if constexpr (Group == kRnd) {
+    const double f = std::floor(v);
+    rr = f + (v - f >= 0.5 ? 1.0 : 0.0);
+  } else if constexpr (Group == kRndMinInf) {
+    const double cl = std::ceil(v);
+    rr = cl - (cl - v >= 0.5 ? 1.0 : 0.0);
+  } else if constexpr (Group == kFixedToOdd) {
+    const double f = std::floor(v);
+    const double h = f * 0.5;
+    rr = f + ((v != f) & (std::floor(h) == h) ? 1.0 : 0.0);
+  } else {  // in magnitude: RND_ZERO, RND_INF, the stochastic modes
+    const double a = std::fabs(v);
+    const double fa = std::floor(a);
+    const double ra = a - fa;  // exact
+    const bool neg = v < 0.0;
+    bool up;
+    if constexpr (Group == kFixedGroupMag) {
+      up = (ra > 0.5) | ((ra == 0.5) & alt);
+    } else {
+      // floor(rem * 2**n) + r >= 2**n, in float64: every operand is an integer below 2**53
+      const double sc = ra * p2n;  // exact
+      const double rf = detail::u52_to_f64(r);
+      const bool up_pos = std::floor(sc) + rf >= p2n;
+      const bool up_neg = (ra != 0.0) & (rf < std::ceil(sc));  // 2**n - ceil(...) + r < 2**n
+      const bool up_eq = (ra != 0.0) & ((rf >= p2n * 0.5) != neg);
+      // selects of bools spelt as logic: the vectoriser takes these, not a ?: between bools
+      up = (alt & up_eq) | (!alt & ((neg & up_neg) | (!neg & up_pos)));
+    }
+    const double m = fa + (up ? 1.0 : 0.0);
+    rr = neg ? -m : m;
+  }
+  bool ok = (std::fabs(v) < lim) & ((v != 0.0) | (x == 0.0) | !under);
+  const double clamped = rr < lo_c ? lo_c : (rr > hi_c ? hi_c : rr);
+  const double wrapped = rr - two_w * std::floor((rr - cmin) * inv_two_w);  // exact: W <= 51
+  const bool in_range = (rr >= cmin) & (rr <= cmax);
+  const double ranged = (zero_oor & !in_range) ? 0.0 : rr;
+  // the kind is the same for every element: a blend of bit patterns under per-call masks (a select
+  // on a loop-invariant condition does not vectorise)
+  const uint64_t m_clamp = kind == kKindClamp ? ~uint64_t{0} : 0;
+  const uint64_t m_wrap = kind == kKindWrap ? ~uint64_t{0} : 0;
+  const uint64_t m_other = kind == kKindOther ? ~uint64_t{0} : 0;
+  rr = double_from_bits((bits_of(clamped) & m_clamp) | (bits_of(wrapped) & m_wrap) | (bits_of(ranged) & m_other));
+  ok = ok & ((kind != kKindOther) | in_range | zero_oor);
+  FixedFastResult res;
+  res.bad = ok ? 0 : 1;
+  res.rr = rr + 0.0;  // -0 becomes +0
+  return res;
+}
+
+}  // namespace lowprec
