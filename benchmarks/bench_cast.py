@@ -181,15 +181,21 @@ def run(size: int) -> tuple[list[tuple], dict]:
     # other families through the same public entry point
     fixed = lowprec.FixedFormat(8, 3)
     family_rows = [
-        ("mxfp4 (axis -1)", "nearest_even", lambda: lowprec.quantize(x32, "mxfp4", axis=-1)),
-        ("nvfp4 (axis -1)", "nearest_even", lambda: lowprec.quantize(x32, "nvfp4", axis=-1)),
-        ("mxfp8_e4m3 (axis -1)", "nearest_even", lambda: lowprec.quantize(x32, "mxfp8_e4m3", axis=-1)),
-        ("ap_fixed<8,3> SAT", "RND_CONV", lambda: lowprec.quantize(x32, fixed, "RND_CONV", overflow="SAT")),
-        ("ap_fixed<8,3> WRAP", "TRN", lambda: lowprec.quantize(x32, fixed, "TRN", overflow="WRAP")),
-    ]
+        ("mxfp4 (axis -1)", "nearest_even", lambda be: lowprec.quantize(x32, "mxfp4", axis=-1, backend=be)),
+        ("nvfp4 (axis -1)", "nearest_even", lambda be: lowprec.quantize(x32, "nvfp4", axis=-1, backend=be)),
+        ("mxfp8_e4m3 (axis -1)", "nearest_even",
+         lambda be: lowprec.quantize(x32, "mxfp8_e4m3", axis=-1, backend=be)),
+        ("ap_fixed<8,3> SAT", "RND_CONV",
+         lambda be: lowprec.quantize(x32, fixed, "RND_CONV", overflow="SAT", backend=be)),
+        ("ap_fixed<8,3> WRAP", "TRN", lambda be: lowprec.quantize(x32, fixed, "TRN", overflow="WRAP", backend=be)),
+        ("ap_fixed<8,3> SAT", "STOCHASTIC",
+         lambda be: lowprec.quantize(x32, fixed, "STOCHASTIC", overflow="SAT", seed=1, backend=be)),
+    ]  # fmt: skip
+    backends = ["numba"] + (["cpp"] if lowprec.backends()["cpp"][0] else [])
     for name, mode, fn in family_rows:
-        t = best_time(fn)
-        rows.append((name, mode, "float32", "lowprec (numba)", t, t / c32))
+        for be in backends:
+            t = best_time(lambda: fn(be))
+            rows.append((name, mode, "float32", f"lowprec ({be})", t, t / c32))
     return rows, {"copy32": c32, "copy64": c64, "memory": memory}
 
 
