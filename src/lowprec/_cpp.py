@@ -33,6 +33,8 @@ __all__ = [
     "cuda_module",
     "decode_cpp",
     "encode_cpp",
+    "fast_isa",
+    "fast_isas",
     "fixed_decode_cpp",
     "fixed_encode_cpp",
     "fixed_params",
