@@ -36,6 +36,31 @@ struct ExplicitRand {
   inline uint64_t operator()(int64_t i) const { return bits[i]; }
 };
 
+//: `call` (a chunk-loop call without namespace) on the copy of the current instruction set.
+#if LOWPREC_FAST_HAVE_AVX2
+#define LOWPREC_FAST_CALL(avx2_flag, ...) ((avx2_flag) ? avx2::__VA_ARGS__ : baseline::__VA_ARGS__)
+#else
+#define LOWPREC_FAST_CALL(avx2_flag, ...) ((void)(avx2_flag), baseline::__VA_ARGS__)
+#endif
+
+//: Runs chunk(lo, hi) over [0, count) in pieces of kChunk elements, on OpenMP threads from
+//: kParallelMin elements on; a chunk returns whether some element needs the exact rule, and then
+//: fix(j) redoes every element j of it that does (returning 1 for an element without a result,
+//: 0 otherwise). Returns the sum of fix's results.
+template <class Chunk, class Fix>
+int64_t run_chunks(int64_t count, const Chunk& chunk, const Fix& fix) {
+  const int64_t chunks = (count + kChunk - 1) / kChunk;
+  int64_t errors = 0;
+#pragma omp parallel for schedule(static) reduction(+ : errors) if (count >= kParallelMin)
+  for (int64_t k = 0; k < chunks; ++k) {
+    const int64_t lo = k * kChunk;
+    const int64_t hi = lo + kChunk < count ? lo + kChunk : count;
+    if (!chunk(lo, hi)) continue;
+    for (int64_t j = lo; j < hi; ++j) errors += fix(j);
+  }
+  return errors;
+}
+
 //: Calls fn(rand) with the random source of rs: the counter stream of rs.seed, or explicit uint64
 //: bits (callers send uint32 bits to the scalar loops).
 template <class Fn>

@@ -29,19 +29,8 @@ struct Lane<double> {
 
 }  // namespace
 
-#define LOWPREC_FAST_NS baseline
-#define LOWPREC_FAST_ATTR
-#include "fast_chunks.inc"
-#undef LOWPREC_FAST_NS
-#undef LOWPREC_FAST_ATTR
-
-#if LOWPREC_FAST_HAVE_AVX2
-#define LOWPREC_FAST_NS avx2
-#define LOWPREC_FAST_ATTR __attribute__((target("avx2")))
-#include "fast_chunks.inc"
-#undef LOWPREC_FAST_NS
-#undef LOWPREC_FAST_ATTR
-#endif
+#define LOWPREC_FAST_CHUNKS "fast_chunks.inc"
+#include "fast_copies.inc"
 
 namespace {
 
@@ -73,63 +62,39 @@ inline bool needs_exact(const F* x, int64_t j, const FastConsts& c) {
 template <int Mode, class F, class Out, class R>
 int64_t encode_run(const F* x, Out* out, int64_t count, const FastConsts& c, const FloatParams& p, int ovf,
                    const R& rand, int n) {
-  const int64_t chunks = (count + kChunk - 1) / kChunk;
   const bool avx2 = use_avx2();
-  int64_t errors = 0;
-#pragma omp parallel for schedule(static) reduction(+ : errors) if (count >= kParallelMin)
-  for (int64_t k = 0; k < chunks; ++k) {
-    const int64_t lo = k * kChunk;
-    const int64_t hi = lo + kChunk < count ? lo + kChunk : count;
-    int slow;
-#if LOWPREC_FAST_HAVE_AVX2
-    if (avx2) {
-      slow = avx2::encode_chunk<Mode, F, Out, R>(x, out, lo, hi, c, rand, n);
-    } else
-#endif
-    {
-      (void)avx2;
-      slow = baseline::encode_chunk<Mode, F, Out, R>(x, out, lo, hi, c, rand, n);
-    }
-    if (!slow) continue;
-    for (int64_t j = lo; j < hi; ++j) {
-      if (!needs_exact(x, j, c)) continue;
-      const uint64_t code = encode_value(x[j], p, Mode, ovf, rand(j), n);
-      errors += code == kEncodeError;
-      out[j] = static_cast<Out>(code);
-    }
-  }
-  return errors;
+  return run_chunks(
+      count,
+      [&](int64_t lo, int64_t hi) {
+        return LOWPREC_FAST_CALL(avx2, encode_chunk<Mode, F, Out, R>(x, out, lo, hi, c, rand, n));
+      },
+      [&](int64_t j) -> int64_t {
+        if (!needs_exact(x, j, c)) return 0;
+        const uint64_t code = encode_value(x[j], p, Mode, ovf, rand(j), n);
+        out[j] = static_cast<Out>(code);
+        return code == kEncodeError;
+      });
 }
 
 template <int Mode, class F, class R>
 void quantize_run(const F* x, F* out, int64_t count, const FastConsts& c, const FloatParams& p, int ovf,
                   const R& rand, int n) {
-  const int64_t chunks = (count + kChunk - 1) / kChunk;
   const bool avx2 = use_avx2();
-#pragma omp parallel for schedule(static) if (count >= kParallelMin)
-  for (int64_t k = 0; k < chunks; ++k) {
-    const int64_t lo = k * kChunk;
-    const int64_t hi = lo + kChunk < count ? lo + kChunk : count;
-    int slow;
-#if LOWPREC_FAST_HAVE_AVX2
-    if (avx2) {
-      slow = avx2::quantize_chunk<Mode, F, R>(x, out, lo, hi, c, rand, n);
-    } else
-#endif
-    {
-      (void)avx2;
-      slow = baseline::quantize_chunk<Mode, F, R>(x, out, lo, hi, c, rand, n);
-    }
-    if (!slow) continue;
-    for (int64_t j = lo; j < hi; ++j) {
-      if (!needs_exact(x, j, c)) continue;
-      if constexpr (sizeof(F) == 4) {
-        out[j] = quantize_f32(x[j], p, Mode, ovf, rand(j), n);
-      } else {
-        out[j] = quantize_f64(x[j], p, Mode, ovf, rand(j), n);
-      }
-    }
-  }
+  run_chunks(
+      count,
+      [&](int64_t lo, int64_t hi) {
+        return LOWPREC_FAST_CALL(avx2, quantize_chunk<Mode, F, R>(x, out, lo, hi, c, rand, n));
+      },
+      [&](int64_t j) -> int64_t {
+        if (needs_exact(x, j, c)) {
+          if constexpr (sizeof(F) == 4) {
+            out[j] = quantize_f32(x[j], p, Mode, ovf, rand(j), n);
+          } else {
+            out[j] = quantize_f64(x[j], p, Mode, ovf, rand(j), n);
+          }
+        }
+        return 0;
+      });
 }
 
 // Calls fn(rand) with the random source of mode `Mode`: none, the counter stream, or explicit bits.

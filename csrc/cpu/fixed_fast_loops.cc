@@ -9,19 +9,8 @@
 
 namespace lowprec::cpu {
 
-#define LOWPREC_FAST_NS baseline
-#define LOWPREC_FAST_ATTR
-#include "fixed_fast_chunks.inc"
-#undef LOWPREC_FAST_NS
-#undef LOWPREC_FAST_ATTR
-
-#if LOWPREC_FAST_HAVE_AVX2
-#define LOWPREC_FAST_NS avx2
-#define LOWPREC_FAST_ATTR __attribute__((target("avx2")))
-#include "fixed_fast_chunks.inc"
-#undef LOWPREC_FAST_NS
-#undef LOWPREC_FAST_ATTR
-#endif
+#define LOWPREC_FAST_CHUNKS "fixed_fast_chunks.inc"
+#include "fast_copies.inc"
 
 namespace {
 
@@ -30,65 +19,37 @@ using namespace fastloops;
 template <int Group, class F, class R>
 int64_t encode_run(const F* x, uint64_t* out, int64_t count, const FixedFastConsts& c, const FixedParams& fp,
                    int q, int o, const R& rand, int n) {
-  const int64_t chunks = (count + kChunk - 1) / kChunk;
   const bool avx2 = use_avx2();
-  int64_t errors = 0;
-#pragma omp parallel for schedule(static) reduction(+ : errors) if (count >= kParallelMin)
-  for (int64_t k = 0; k < chunks; ++k) {
-    const int64_t lo = k * kChunk;
-    const int64_t hi = lo + kChunk < count ? lo + kChunk : count;
-    int slow;
-#if LOWPREC_FAST_HAVE_AVX2
-    if (avx2) {
-      slow = avx2::fixed_encode_chunk<Group>(x, out, lo, hi, c, rand);
-    } else
-#endif
-    {
-      (void)avx2;
-      slow = baseline::fixed_encode_chunk<Group>(x, out, lo, hi, c, rand);
-    }
-    if (!slow) continue;
-    for (int64_t j = lo; j < hi; ++j) {
-      const double v = static_cast<double>(x[j]);
-      if (!fixed_fast_elem<Group>(v, rand(j), c).bad) continue;
-      if (fixed_input_invalid(v, o)) {
-        ++errors;
-        out[j] = 0;
-      } else {
-        out[j] = fixed_encode_f64(v, fp, q, o, rand(j), n);
-      }
-    }
-  }
-  return errors;
+  return run_chunks(
+      count,
+      [&](int64_t lo, int64_t hi) {
+        return LOWPREC_FAST_CALL(avx2, fixed_encode_chunk<Group>(x, out, lo, hi, c, rand));
+      },
+      [&](int64_t j) -> int64_t {
+        const double v = static_cast<double>(x[j]);
+        if (!fixed_fast_elem<Group>(v, rand(j), c).bad) return 0;
+        const bool invalid = fixed_input_invalid(v, o);  // no code: 0, counted
+        out[j] = invalid ? 0 : fixed_encode_f64(v, fp, q, o, rand(j), n);
+        return invalid;
+      });
 }
 
 template <int Group, class F, class R>
 void quantize_run(const F* x, F* out, int64_t count, const FixedFastConsts& c, const FixedParams& fp, int q, int o,
                   const R& rand, int n) {
-  const int64_t chunks = (count + kChunk - 1) / kChunk;
   const bool avx2 = use_avx2();
-#pragma omp parallel for schedule(static) if (count >= kParallelMin)
-  for (int64_t k = 0; k < chunks; ++k) {
-    const int64_t lo = k * kChunk;
-    const int64_t hi = lo + kChunk < count ? lo + kChunk : count;
-    int slow;
-#if LOWPREC_FAST_HAVE_AVX2
-    if (avx2) {
-      slow = avx2::fixed_quantize_chunk<Group>(x, out, lo, hi, c, rand);
-    } else
-#endif
-    {
-      (void)avx2;
-      slow = baseline::fixed_quantize_chunk<Group>(x, out, lo, hi, c, rand);
-    }
-    if (!slow) continue;
-    for (int64_t j = lo; j < hi; ++j) {
-      const double v = static_cast<double>(x[j]);
-      if (!fixed_fast_elem<Group>(v, rand(j), c).bad) continue;
-      // NaN passes through, as in the scalar loops
-      out[j] = v != v ? x[j] : static_cast<F>(fixed_quantize_f64(v, fp, q, o, rand(j), n));
-    }
-  }
+  run_chunks(
+      count,
+      [&](int64_t lo, int64_t hi) {
+        return LOWPREC_FAST_CALL(avx2, fixed_quantize_chunk<Group>(x, out, lo, hi, c, rand));
+      },
+      [&](int64_t j) -> int64_t {
+        const double v = static_cast<double>(x[j]);
+        if (fixed_fast_elem<Group>(v, rand(j), c).bad) {  // NaN passes through, as in the scalar loops
+          out[j] = v != v ? x[j] : static_cast<F>(fixed_quantize_f64(v, fp, q, o, rand(j), n));
+        }
+        return 0;
+      });
 }
 
 // Calls fn(std::integral_constant<int, group>{}, rand) for the fast rule's group and random source.
