@@ -241,8 +241,59 @@ def test_float32_presets_take_the_fast_path(
     monkeypatch.setattr(nb_block, "general_kernel", refuse)
     blocks.quantize(x, name, rounding=mode)
     blocks.encode(x, name, rounding=mode)
+    x64 = x.astype(np.float64)
+    if BLOCK_FORMATS[name].scale_rule == "amax":
+        with pytest.raises(AssertionError, match="general kernel"):
+            blocks.quantize(x64, name, rounding=mode)  # float64 input, NVFP4: the general kernel
+    else:
+        blocks.quantize(x64, name, rounding=mode)  # float64 input, power-of-two rule: r1_kernel64
     with pytest.raises(AssertionError, match="general kernel"):
-        blocks.quantize(x.astype(np.float64), name, rounding=mode)  # float64 input: general kernel
+        blocks.encode(x64, name, rounding=mode)  # float64 encode: the general kernel
+
+
+def _float64_inputs(f: BlockFormat) -> np.ndarray:
+    """The float32 sweep widened, plus float64-only blocks: float64 subnormals and tiny values next
+    to amaxes up to 1e300 (quotients that underflow float64), and 53-bit significands."""
+    b = f.block if isinstance(f.block, int) else f.block[1]
+    rng = np.random.default_rng(17)
+    extra = []
+    for amax in (1e300, 2.0**130, 3.0e38, 1.0, 2.0**-1000):
+        z = rng.standard_normal(b) * 10.0 ** rng.integers(-320, -300, b)  # float64 subnormals
+        z[:3] = [amax, -5e-324, 2.2250738585072014e-308]
+        extra.append(z)
+    extra.append(rng.standard_normal(b) * (1 + 2.0**-40))
+    extra.append(np.ldexp(rng.integers(1, 1 << 53, b).astype(np.float64), -60))
+    extra += [np.zeros(b)] * (-len(extra) % 4)
+    rows = np.concatenate(extra).reshape(-1, 4 * b)
+    x = np.concatenate([rows, rows[:, :5]], axis=1)  # a ragged last block, as _layout makes
+    return np.concatenate([_mx_inputs(f).astype(np.float64), x])
+
+
+# every deterministic mode on FP4, FP8, integer and BFP elements; the other element formats and scale
+# rules with one mode each (the reference dominates the cost)
+_DET = [m for m in Rounding if not m.is_stochastic]
+_F64_CASES = (
+    [(n, "floor", m) for n in ("mxfp4", "mxfp8_e5m2", "mxint8", "bfp8") for m in _DET]
+    + [(n, "floor", Rounding.NEAREST_EVEN) for n in ("mxfp8_e4m3", "mxfp6_e3m2", "mxfp6_e2m3", "bfp4")]
+    + [("mxfp4", "ceil", Rounding.TOWARD_POSITIVE), ("mxfp4", "even", Rounding.NEAREST_EVEN)]
+    + [("mxfp4", "rceil", Rounding.TO_ODD)]
+)
+
+
+@pytest.mark.parametrize(("name", "rule", "mode"), _F64_CASES)
+def test_float64_fast_path_equals_reference(name: str, rule: str, mode: Rounding) -> None:
+    """Float64 input, deterministic quantize with a power-of-two rule (``r1_kernel64``): bit for bit
+    the reference, last-axis blocks and 2-D tiles."""
+    f = BLOCK_FORMATS[name].replace(scale_rule=rule)
+    x = _float64_inputs(f)
+    for fmt, xx in ((f, x), (f.replace(block=(4, 8), axis=(-2, -1)), x)):
+        q = blocks.quantize(xx, fmt, rounding=mode)
+        r = quantize_block_reference(xx, fmt, None, mode, None, 0)
+        assert q.dtype == np.float64
+        nan_q, nan_r = np.isnan(q), np.isnan(r)
+        assert np.array_equal(nan_q, nan_r), "NaN pattern differs"
+        bad = np.nonzero(q.view(np.uint64)[~nan_q] != r.view(np.uint64)[~nan_r])[0]
+        assert bad.size == 0, (name, rule, mode, xx[~nan_q][bad[:4]], q[~nan_q][bad[:4]], r[~nan_r][bad[:4]])
 
 
 # the kernels compiled per format, rule, block size and mode (large arrays; SPEC_MIN lowered here):

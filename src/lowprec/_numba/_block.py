@@ -263,7 +263,8 @@ def block_kernel(
     """Quantize or encode every block, on threads (arguments as :func:`general_kernel` less ``lo, hi``).
 
     Float32 input with the preset-like element formats goes to the fast kernels of
-    :mod:`lowprec._numba._block_fast`; everything else to :func:`general_kernel`.
+    :mod:`lowprec._numba._block_fast`, float64 input in deterministic quantize with a power-of-two
+    scale rule along the last axis to its ``r1_kernel64``; everything else to :func:`general_kernel`.
     """
     from . import _block_fast as bf
 
@@ -271,6 +272,9 @@ def block_kernel(
                          int(width)) and bf.neg_zero_ok(pe, bool(e_int)):  # fmt: skip
         bf.run_fast(xbits, dims, bdims, pe, e_magbits, e_int, e_info, ps, s_magbits, rule, g, d_sig, d_exp,
                     mode, key, rbits, n, what, out_vals, out_codes, out_scales)  # fmt: skip
+        return
+    if bf.fast64_supported(pe, int(pe[0]), bool(e_int), int(rule), int(mode), int(what), dims, int(width)):
+        bf.run_fast64(xbits, dims, bdims, pe, e_magbits, e_int, e_info, ps, rule, mode, out_vals)
         return
     nblocks = blocks_per_column(dims, bdims) * int(dims[4])
     run_parts(

@@ -48,7 +48,8 @@ from ._random import sr_bits
 from ._threads import PAR_MIN, run_parts
 
 __all__ = [
-    "fast_kernel", "fast_supported", "flat_amax_kernel", "flat_kernel", "flat_supported", "neg_zero_ok", "run_fast",
+    "fast64_supported", "fast_kernel", "fast_supported", "flat_amax_kernel", "flat_kernel", "flat_supported",
+    "neg_zero_ok", "r1_kernel64", "run_fast", "run_fast64",
 ]  # fmt: skip
 
 _NJ = {"cache": True, "nogil": True}
@@ -58,6 +59,9 @@ _ABS32 = np.int32(0x7FFFFFFF)
 _INF32 = np.int32(0x7F800000)
 #: columns per work item of the strided kernel (blocks along a non-last axis)
 _COLS = 64
+_MIN_NORMAL = 2.2250738585072014e-308  # float64's smallest normal, 2**-1022
+_ABS64 = np.int64(0x7FFFFFFFFFFFFFFF)
+_INF64 = np.int64(0x7FF0000000000000)
 #: how the float64 element rule forms the element-unit quotient (:func:`_run64`)
 _Q_POW2, _Q_DIV, _Q_RECIP = 0, 1, 2
 #: ``amax``-rule quotients by a rounded reciprocal: ``fl(|x| * fl(1 / div))`` is within a relative
@@ -318,18 +322,25 @@ def _round_grid(q, neg, thr, mbits, mode, snap):
 
 
 @numba.njit(inline="always", **_NJ)
-def _run64(xf, out_vals, ub, cnt, mul, div, thr, mbits, maxv, e_int, mode, qk):
+def _run64(xf, out_vals, ub, cnt, mul, div, thr, mbits, maxv, e_int, mode, qk, lift=False):
     """``cnt`` elements from unsigned index ``ub``: quantize by the float64 rule, deterministic modes.
 
     The element-unit quotient is ``|x| * mul`` (``qk`` = :data:`_Q_POW2`: a power of two, exact),
     ``|x| / div`` (:data:`_Q_DIV`) or ``|x| * mul`` with ``mul = fl(1 / div)`` and snapping
     (:data:`_Q_RECIP`, see :data:`_SNAP_TOL`).
+
+    ``lift`` (float64 input, a constant): a quotient below float64's smallest normal, where
+    ``|x| * mul`` may have lost bits or underflowed to 0, is replaced by that smallest normal. Both
+    lie strictly inside the element grid's first step (at least ``2**-24`` for the element formats
+    of :func:`fast_supported`), so every deterministic mode decides the same for them.
     """
     for j in range(cnt):
         k = ub + np.uint64(j)
         xv = np.float64(xf[k])
         ax = abs(xv)
         q = ax / div if qk == _Q_DIV else ax * mul
+        if lift:
+            q = _MIN_NORMAL if (q < _MIN_NORMAL) & (ax != 0.0) else q
         neg = math.copysign(1.0, xv) < 0.0  # the sign bit (-0 included)
         v = min(_round_grid(q, neg, thr, mbits, mode, qk == _Q_RECIP), maxv)
         sv = -v if (neg and ((not e_int) or v != 0.0)) else v  # integer elements have no -0
@@ -578,6 +589,68 @@ def fast_kernel(lo, hi, xf, xbits, dims, bdims, rule, ein, sin, ep, g, den, slut
     return 0
 
 
+@numba.njit(**_NJ)
+def r1_kernel64(lo, hi, xf, xbits, dims, bdims, rule, ein, ep, s_emin, s_emax, e_int, mode, out_vals):
+    """Deterministic quantize of float64 input with a power-of-two scale rule, blocks along the
+    contiguous last axis (``R == 1``): blocks ``[lo, hi)`` (:func:`fast64_supported`).
+
+    Per block: the amax on the int64 magnitude bits (a NaN/Inf block gives NaN), the scale exponent
+    from those bits (:func:`lowprec._numba._block._pow2_exponent`), then :func:`_run64` with the
+    quotient ``|x| * 2**-e`` (exact, or lifted where it falls below float64's normal range).
+    """
+    _s0, thr, mbits, _cbits, _c, maxv, _max_mag, _sign_mask, _int_mask, _emin_e, _recip = ep
+    emax_e, m_e, smax_e = ein
+    _big_p, l1, big_q, l2, _big_r = dims
+    b1, b2 = bdims
+    nb1 = (l1 + b1 - 1) // b1
+    nb2 = (l2 + b2 - 1) // b2
+    for blk in range(lo, hi):
+        j2 = blk % nb2
+        t = blk // nb2
+        qq = t % big_q
+        t //= big_q
+        j1 = t % nb1
+        pp = t // nb1
+        i1_0 = j1 * b1
+        i1_1 = min(l1, i1_0 + b1)
+        i2_0 = j2 * b2
+        cnt = min(l2, i2_0 + b2) - i2_0
+        am = np.int64(0)
+        for i1 in range(i1_0, i1_1):
+            ub = ((pp * l1 + i1) * big_q + qq) * l2 + i2_0
+            for j in range(cnt):
+                am = max(am, xbits[ub + j] & _ABS64)
+        e = s_emin
+        if am != 0 and am < _INF64:
+            e = _pow2_exponent(am, np.int64(52), np.int64(1023), rule, emax_e, m_e, smax_e)
+        e = min(max(e, s_emin), s_emax)
+        mul = _pow2(-e)
+        div = _pow2(e)
+        for i1 in range(i1_0, i1_1):
+            ub = np.uint64(((pp * l1 + i1) * big_q + qq) * l2 + i2_0)
+            if am >= _INF64:
+                for j in range(cnt):
+                    out_vals[ub + np.uint64(j)] = np.nan
+            elif mode == RNE:  # the mode as a constant: a branch-free, SIMD loop
+                _run64(xf, out_vals, ub, cnt, mul, div, thr, mbits, maxv, e_int, RNE, _Q_POW2, True)
+            else:
+                _run64(xf, out_vals, ub, cnt, mul, div, thr, mbits, maxv, e_int, mode, _Q_POW2, True)
+    return 0
+
+
+def fast64_supported(pe: tuple, e_mbits: int, e_int: bool, rule: int, mode: int, what: int, dims: tuple,
+                     width: int) -> bool:  # fmt: skip
+    """Whether :func:`r1_kernel64` takes a call: float64 input, the element formats of
+    :func:`fast_supported`, a power-of-two scale rule, deterministic quantize, blocks along the
+    contiguous last axis."""
+    flags = pe[7]
+    need = F_SUB | F_ZERO | F_SIGNED
+    return (
+        width == 64 and (flags & need) == need and e_mbits >= 1 and neg_zero_ok(pe, e_int)
+        and rule != RULE_AMAX and int(what) == 0 and int(mode) < SR and int(dims[4]) == 1
+    )  # fmt: skip
+
+
 #: arrays of at least this many elements, in the layout of :func:`flat_supported`, get a kernel
 #: compiled for their format, scale rule and rounding mode (:func:`flat_kernel`)
 SPEC_MIN = 1 << 20
@@ -727,11 +800,9 @@ _EMPTY_LUT = np.empty(0, np.float64)
 _EMPTY_BITS = np.empty(0, np.int32)
 
 
-def run_fast(xbits, dims, bdims, pe, e_magbits, e_int, e_info, ps, s_magbits, rule, g, d_sig, d_exp, mode, key,
-             rbits, n, what, out_vals, out_codes, out_scales) -> None:  # fmt: skip
-    """Run the fast kernel for a call that :func:`fast_supported` accepted (``block_kernel``'s arguments)."""
+def _elem_consts(pe: tuple, e_magbits: int, recip: bool) -> tuple:
+    """``(ep, maxv)``: the element constants of the fast kernels, and the element format's largest value."""
     mb, emin, _emax, max_mag, _inf, _nan, sign_mask, _flags = (int(v) for v in pe)
-    recip = int(rule) == RULE_AMAX and recip_ok(mb, int(ps[0]), g)
     ef = max_mag >> mb
     mf = max_mag & ((1 << mb) - 1)
     maxv = mf * 2.0 ** (emin - mb) if ef == 0 else ((1 << mb) + mf) * 2.0 ** (ef - 1 + emin - mb)
@@ -740,6 +811,26 @@ def run_fast(xbits, dims, bdims, pe, e_magbits, e_int, e_info, ps, s_magbits, ru
         2.0 ** (52 + emin - mb), maxv, np.int64(max_mag), np.int64(sign_mask),
         np.int64((1 << (int(e_magbits) + 1)) - 1), np.int64(emin), recip,
     )  # fmt: skip
+    return ep, maxv
+
+
+def run_fast64(xbits, dims, bdims, pe, e_magbits, e_int, e_info, ps, rule, mode, out_vals) -> None:
+    """Run :func:`r1_kernel64` for a call that :func:`fast64_supported` accepted (``xbits`` the int64
+    view of the float64 input; ``block_kernel``'s other arguments)."""
+    ep, _maxv = _elem_consts(pe, e_magbits, False)
+    per_block = int(bdims[0]) * int(bdims[1])
+    run_parts(r1_kernel64, blocks_per_column(dims, bdims), xbits.view(np.float64), xbits,
+              tuple(np.int64(v) for v in dims), tuple(np.int64(v) for v in bdims), np.int64(rule),
+              tuple(np.int64(v) for v in e_info), ep, np.int64(ps[1]), np.int64(ps[2]), bool(e_int), np.int64(mode),
+              out_vals, align=_CHUNK, min_part=PAR_MIN // per_block)  # fmt: skip
+
+
+def run_fast(xbits, dims, bdims, pe, e_magbits, e_int, e_info, ps, s_magbits, rule, g, d_sig, d_exp, mode, key,
+             rbits, n, what, out_vals, out_codes, out_scales) -> None:  # fmt: skip
+    """Run the fast kernel for a call that :func:`fast_supported` accepted (``block_kernel``'s arguments)."""
+    mb, emin, _emax, _max_mag, _inf, _nan, _sign_mask, _flags = (int(v) for v in pe)
+    recip = int(rule) == RULE_AMAX and recip_ok(mb, int(ps[0]), g)
+    ep, maxv = _elem_consts(pe, e_magbits, recip)
     ps_t = tuple(np.int64(v) for v in ps)
     z_s = 1 if int(ps[7]) & F_ZERO else 0
     sin = (np.int64(ps[1]), np.int64(ps[2]), np.int64(z_s), np.int64(ps[5]), *ps_t)
