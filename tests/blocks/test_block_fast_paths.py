@@ -269,6 +269,20 @@ def _float64_inputs(f: BlockFormat) -> np.ndarray:
     return np.concatenate([_mx_inputs(f).astype(np.float64), x])
 
 
+@pytest.mark.parametrize("mode", [Rounding.NEAREST_EVEN, Rounding.TOWARD_POSITIVE, Rounding.TO_ODD])
+def test_float64_elements_finer_than_float64_normals(mode: Rounding) -> None:
+    """An element format whose grid reaches below float64's normal range (e11m4: steps of
+    2**-1026) must not take the lifted quotients of r1_kernel64: 2**-1075-sized quotients round
+    to 0 there, the lifted 2**-1022 would not."""
+    f = BLOCK_FORMATS["mxfp8_e4m3"].replace(element=FloatFormat(11, 4))
+    x = np.zeros((2, 64))
+    x[:, 0] = 1.7e308
+    x[:, 1:8] = [5e-324, -5e-324, 1e-320, 2.0**-1060, 3e-310, 2.0**-1040, 1.0]
+    q = blocks.quantize(x, f, rounding=mode)
+    r = quantize_block_reference(x, f, None, mode, None, 0)
+    assert np.array_equal(q.view(np.uint64), r.view(np.uint64)), (q[0, :8], r[0, :8])
+
+
 # every deterministic mode on FP4, FP8, integer and BFP elements; the other element formats and scale
 # rules with one mode each (the reference dominates the cost)
 _DET = [m for m in Rounding if not m.is_stochastic]

@@ -331,8 +331,8 @@ def _run64(xf, out_vals, ub, cnt, mul, div, thr, mbits, maxv, e_int, mode, qk, l
 
     ``lift`` (float64 input, a constant): a quotient below float64's smallest normal, where
     ``|x| * mul`` may have lost bits or underflowed to 0, is replaced by that smallest normal. Both
-    lie strictly inside the element grid's first step (at least ``2**-24`` for the element formats
-    of :func:`fast_supported`), so every deterministic mode decides the same for them.
+    lie strictly below half the element grid's first step when that step is at least ``2**-1020``
+    (:func:`fast64_supported`), so every deterministic mode decides the same for them.
     """
     for j in range(cnt):
         k = ub + np.uint64(j)
@@ -641,12 +641,14 @@ def r1_kernel64(lo, hi, xf, xbits, dims, bdims, rule, ein, ep, s_emin, s_emax, e
 def fast64_supported(pe: tuple, e_mbits: int, e_int: bool, rule: int, mode: int, what: int, dims: tuple,
                      width: int) -> bool:  # fmt: skip
     """Whether :func:`r1_kernel64` takes a call: float64 input, the element formats of
-    :func:`fast_supported`, a power-of-two scale rule, deterministic quantize, blocks along the
-    contiguous last axis."""
+    :func:`fast_supported` whose smallest step is at least ``2**-1020`` (see :func:`_run64`'s
+    ``lift``), a power-of-two scale rule, deterministic quantize, blocks along the contiguous last
+    axis."""
     flags = pe[7]
     need = F_SUB | F_ZERO | F_SIGNED
+    step_exp = int(pe[1]) - int(pe[0])  # the element grid's smallest step is 2**(emin - M)
     return (
-        width == 64 and (flags & need) == need and e_mbits >= 1 and neg_zero_ok(pe, e_int)
+        width == 64 and (flags & need) == need and e_mbits >= 1 and neg_zero_ok(pe, e_int) and step_exp >= -1020
         and rule != RULE_AMAX and int(what) == 0 and int(mode) < SR and int(dims[4]) == 1
     )  # fmt: skip
 
