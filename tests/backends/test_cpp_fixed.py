@@ -261,7 +261,7 @@ def test_large_arrays_exact_rule_elements(fmt):
     """Many chunks and threads, with elements for the exact rule scattered among them (NaN, Inf,
     values beyond 2**50 in LSB units, out of range under SAT_ZERO / WRAP_SM)."""
     rng = np.random.default_rng(31)
-    size = 100_003
+    size = 40_003  # above the OpenMP threshold (2**15)
     x = rng.standard_normal(size) * 2.0 ** rng.integers(-4, fmt.int_bits + 2, size)
     pos = rng.integers(0, size, 400)
     x[pos[:100]] = np.inf

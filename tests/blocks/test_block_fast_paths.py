@@ -283,11 +283,16 @@ def test_float64_elements_finer_than_float64_normals(mode: Rounding) -> None:
     assert np.array_equal(q.view(np.uint64), r.view(np.uint64)), (q[0, :8], r[0, :8])
 
 
-# every deterministic mode on FP4, FP8, integer and BFP elements; the other element formats and scale
-# rules with one mode each (the reference dominates the cost)
+# every deterministic mode on FP4; a nearest, a directed and the to-odd mode on FP8, integer and BFP
+# elements; the other element formats and scale rules with one mode each (the reference dominates)
 _DET = [m for m in Rounding if not m.is_stochastic]
 _F64_CASES = (
-    [(n, "floor", m) for n in ("mxfp4", "mxfp8_e5m2", "mxint8", "bfp8") for m in _DET]
+    [("mxfp4", "floor", m) for m in _DET]
+    + [
+        (n, "floor", m)
+        for n in ("mxfp8_e5m2", "mxint8", "bfp8")
+        for m in (Rounding.NEAREST_EVEN, Rounding.TOWARD_POSITIVE, Rounding.TO_ODD)
+    ]
     + [(n, "floor", Rounding.NEAREST_EVEN) for n in ("mxfp8_e4m3", "mxfp6_e3m2", "mxfp6_e2m3", "bfp4")]
     + [("mxfp4", "ceil", Rounding.TOWARD_POSITIVE), ("mxfp4", "even", Rounding.NEAREST_EVEN)]
     + [("mxfp4", "rceil", Rounding.TO_ODD)]
