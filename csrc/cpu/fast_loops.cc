@@ -39,7 +39,10 @@ enum Isa : int { kBaseline = 0, kAvx2 = 1 };
 #if LOWPREC_FAST_HAVE_AVX2
 const char* const kIsaNames[] = {"avx2", "baseline"};
 constexpr int kIsaCount = 2;
-bool cpu_has_avx2() { return __builtin_cpu_supports("avx2"); }
+bool cpu_has_avx2() {
+  __builtin_cpu_init();  // harmless when libgcc's constructor already ran; needed if it has not
+  return __builtin_cpu_supports("avx2");
+}
 #else
 const char* const kIsaNames[] = {"baseline"};
 constexpr int kIsaCount = 1;
