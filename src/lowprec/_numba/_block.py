@@ -110,6 +110,25 @@ def _pow2_exponent(am, in_m, in_bias, rule, emax_e, m_e, smax_e):
 
 
 @numba.njit(inline="always", **_NJ)
+def block_span(blk: np.int64, dims: tuple, bdims: tuple) -> tuple:
+    """Block ``blk`` of a ``(P, L1, Q, L2)`` layout, numbered in ``(P, block row, Q, block column)``
+    order: ``(pp, qq, i1_0, i1_1, i2_0, i2_1)``, its outer indices and its element ranges."""
+    _big_p, l1, big_q, l2, _big_r = dims
+    b1, b2 = bdims
+    nb1 = (l1 + b1 - 1) // b1
+    nb2 = (l2 + b2 - 1) // b2
+    j2 = blk % nb2
+    t = blk // nb2
+    qq = t % big_q
+    t //= big_q
+    j1 = t % nb1
+    pp = t // nb1
+    i1_0 = j1 * b1
+    i2_0 = j2 * b2
+    return pp, qq, i1_0, min(l1, i1_0 + b1), i2_0, min(l2, i2_0 + b2)
+
+
+@numba.njit(inline="always", **_NJ)
 def store_code(codes, idx, code, count):
     """``codes[idx] = code``; element codes wider than 8 bits travel as little-endian byte pairs in
     a uint8 array of ``2 * count`` entries, so one compiled kernel serves every element width
@@ -147,9 +166,6 @@ def general_kernel(
     s_mbits, s_emin, s_emax, s_max_mag, s_inf_mag, s_nan, s_sign, s_flags = ps
     emax_e, m_e, smax_e = e_info
     _big_p, l1, big_q, l2, big_r = dims
-    b1, b2 = bdims
-    nb1 = (l1 + b1 - 1) // b1
-    nb2 = (l2 + b2 - 1) // b2
     finite_lim = in_expmask << in_m
     use_key = rbits.size == 0
     z_s = np.int64(1) if s_flags & F_ZERO else np.int64(0)
@@ -157,17 +173,7 @@ def general_kernel(
     int_mask = (np.int64(1) << (e_magbits + 1)) - 1
     for blk in range(lo, hi):
         rr = blk % big_r
-        t = blk // big_r
-        j2 = t % nb2
-        t //= nb2
-        qq = t % big_q
-        t //= big_q
-        j1 = t % nb1
-        pp = t // nb1
-        i1_0 = j1 * b1
-        i1_1 = min(l1, i1_0 + b1)
-        i2_0 = j2 * b2
-        i2_1 = min(l2, i2_0 + b2)
+        pp, qq, i1_0, i1_1, i2_0, i2_1 = block_span(blk // big_r, dims, bdims)
         # pass 1: amax bits and specials
         am = np.int64(0)
         bad = False

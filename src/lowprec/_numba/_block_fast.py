@@ -42,7 +42,14 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-from ._block import RULE_AMAX, _enc, _pow2_exponent, blocks_per_column, store_code
+from ._block import (
+    RULE_AMAX,
+    _enc,
+    _pow2_exponent,
+    block_span,
+    blocks_per_column,
+    store_code,
+)
 from ._float import F_NEGZERO, F_SIGNED, F_SUB, F_ZERO, RNA, RNE, RNZ, RTN, RTP, RTZ, SR, _round_up
 from ._random import sr_bits
 from ._threads import PAR_MIN, run_parts
@@ -489,23 +496,11 @@ def _strided_item(xf, xbits, it, dims, bdims, rule, ein, sin, ep, g, den, slut, 
     s_emin, s_emax, z_s, s_nan, p0, p1, p2, p3, p4, p5, p6, p7 = sin
     ps = (p0, p1, p2, p3, p4, p5, p6, p7)
     _big_p, l1, big_q, l2, big_r = dims
-    b1, b2 = bdims
-    nb1 = (l1 + b1 - 1) // b1
-    nb2 = (l2 + b2 - 1) // b2
     ncol = (big_r + _COLS - 1) // _COLS
     use_key = rbits.size == 0
     cb = it % ncol
-    blk = it // ncol  # scale index without the column: (pp, j1, qq, j2)
-    j2 = blk % nb2
-    t = blk // nb2
-    qq = t % big_q
-    t //= big_q
-    j1 = t % nb1
-    pp = t // nb1
-    i1_0 = j1 * b1
-    i1_1 = min(l1, i1_0 + b1)
-    i2_0 = j2 * b2
-    i2_1 = min(l2, i2_0 + b2)
+    blk = it // ncol  # scale index without the column
+    pp, qq, i1_0, i1_1, i2_0, i2_1 = block_span(blk, dims, bdims)
     r0 = cb * _COLS
     w = min(big_r, r0 + _COLS) - r0
     am = np.zeros(_COLS, np.int32)
@@ -601,20 +596,9 @@ def r1_kernel64(lo, hi, xf, xbits, dims, bdims, rule, ein, ep, s_emin, s_emax, e
     _s0, thr, mbits, _cbits, _c, maxv, _max_mag, _sign_mask, _int_mask, _emin_e, _recip = ep
     emax_e, m_e, smax_e = ein
     _big_p, l1, big_q, l2, _big_r = dims
-    b1, b2 = bdims
-    nb1 = (l1 + b1 - 1) // b1
-    nb2 = (l2 + b2 - 1) // b2
     for blk in range(lo, hi):
-        j2 = blk % nb2
-        t = blk // nb2
-        qq = t % big_q
-        t //= big_q
-        j1 = t % nb1
-        pp = t // nb1
-        i1_0 = j1 * b1
-        i1_1 = min(l1, i1_0 + b1)
-        i2_0 = j2 * b2
-        cnt = min(l2, i2_0 + b2) - i2_0
+        pp, qq, i1_0, i1_1, i2_0, i2_1 = block_span(blk, dims, bdims)
+        cnt = i2_1 - i2_0
         am = np.int64(0)
         for i1 in range(i1_0, i1_1):
             ub = ((pp * l1 + i1) * big_q + qq) * l2 + i2_0
