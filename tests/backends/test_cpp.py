@@ -534,6 +534,12 @@ __global__ void k64(const long long* x, long long* out, FastConsts c, int n) {
   const auto r = fast_elem<kStochastic, long long>(x[threadIdx.x], random_bits(1, threadIdx.x, n), n, c);
   out[threadIdx.x] = r.slow ? 0 : r.bits;
 }
+__global__ void kb32(const int* x, int* out, FastConsts c) {
+  out[threadIdx.x] = fast_bits<kNearestEven, int>(x[threadIdx.x], c).bits;
+}
+__global__ void kb64(const long long* x, long long* out, FastConsts c) {
+  out[threadIdx.x] = fast_bits<kTowardNegative, long long>(x[threadIdx.x], c).bits;
+}
 FastConsts host_consts(const FloatParams& p) { return make_fast_consts(p, 23, kNearestEven, kSaturate); }
 """
     )

@@ -234,4 +234,76 @@ LOWPREC_HD LOWPREC_FAST_INLINE FastResult<I> fast_elem(I xb, uint64_t r, int n, 
   return res;
 }
 
+//: Whether `Mode` rounds by adding a constant below the rounding position (see fast_bits).
+template <int Mode>
+inline constexpr bool kAddendMode = Mode == kNearestEven || Mode == kNearestAway || Mode == kNearestZero ||
+                                    Mode == kTowardZero || Mode == kTowardPositive || Mode == kTowardNegative;
+
+//: (slow, bits) of the fast rule for the modes of kAddendMode: the same bits as fast_elem with fewer
+//: operations, because no code is formed. With bit = 2**s and addend < bit, rounding the magnitude
+//: bits `a` at position s <= P is (a + addend) & ~(bit - 1): the carry out of the dropped bits is the
+//: increment and runs into the exponent by itself. Nearest-even's addend is bit/2 - 1 plus the kept
+//: part's last bit, nearest-away's bit/2, nearest-zero's bit/2 - 1, the directed modes' 0 or bit - 1.
+//: Past the significand (s > P) the result is 0 or the smallest subnormal, by the same carry test.
+template <int Mode, class I>
+LOWPREC_HD LOWPREC_FAST_INLINE FastResult<I> fast_bits(I xb, const FastConsts& c) {
+  static_assert(kAddendMode<Mode>, "fast_bits: a mode that rounds by an addend");
+  using detail::mask;
+  using detail::max0;
+  using detail::sel;
+  using detail::shl;
+  using detail::shr;
+  constexpr int P = sizeof(I) == 4 ? 23 : 52;
+  constexpr I one = 1;
+  constexpr I zero = 0;
+  constexpr I signbit = static_cast<I>(uint64_t{1} << (8 * sizeof(I) - 1));
+  const I mb0_m = mask<I>(c.mbits == 0);
+  const I eminb = static_cast<I>(c.eminb);
+  const I sh = static_cast<I>(c.sh);
+  const I qminb = static_cast<I>(c.qminb);
+  const I maxb = static_cast<I>(c.maxb);
+  const I ovbits_p = static_cast<I>(c.ovbits[0]);
+  const I ovbits_n = static_cast<I>(c.ovbits[1]);
+  const I negzero_m = mask<I>(c.negzero);
+  const I unsigned_m = mask<I>(!c.is_signed);
+  const I nosub_m = mask<I>(!c.subnormals);
+  const I unit = static_cast<I>(c.unit);
+
+  const I negm = mask<I>(xb < zero);
+  const I a = xb & ~signbit;
+  const I exf = a >> P;
+  const I e_eff = exf > one ? exf : one;
+  const I sig = (a & ((one << P) - one)) | (mask<I>(exf != zero) & (one << P));
+  const I s = sh + max0<I>(eminb - e_eff);
+  const I s_c = s < P + 2 ? s : static_cast<I>(P + 2);
+  const I bit = shl<I>(unit, s_c);
+  const I low = bit - one;
+  const I half = bit >> 1;
+  I addend;
+  if constexpr (Mode == kNearestEven) {
+    // the kept part's last bit; with no mantissa bits it also counts the binades above emin
+    const I kept = shr<I>(sig, s_c) + (mb0_m & max0<I>(e_eff - eminb));
+    addend = (half - one + (kept & one)) & low;
+  } else if constexpr (Mode == kNearestAway) {
+    addend = half;
+  } else if constexpr (Mode == kNearestZero) {
+    addend = (half - one) & low;
+  } else if constexpr (Mode == kTowardPositive) {
+    addend = low & ~negm;
+  } else if constexpr (Mode == kTowardNegative) {
+    addend = low & negm;
+  } else {
+    addend = zero;
+  }
+  const I tiny = mask<I>(sig + addend >= bit) & qminb;
+  const I qb = sel<I>(mask<I>(s <= P), (a + addend) & ~low, tiny);
+  const I over = mask<I>(qb > maxb);
+  const I keep_sign = negm & (mask<I>(qb != zero) | negzero_m);
+  FastResult<I> res;
+  res.slow = detail::slow_mask<I>(a, negm, eminb, unsigned_m, nosub_m);
+  res.code = zero;
+  res.bits = sel<I>(over, sel<I>(negm, ovbits_n, ovbits_p), qb | (keep_sign & signbit));
+  return res;
+}
+
 }  // namespace lowprec
