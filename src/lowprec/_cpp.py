@@ -473,6 +473,7 @@ def block_run_cpp(
     random_bits: np.ndarray | None = None,
     n: int = 32,
     what: str = "quantize",
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None, float, tuple[int, ...]]:
     """One pass of the C++ block kernel over ``x`` (as ``lowprec.blocks``' Numba pass).
 
@@ -490,6 +491,10 @@ def block_run_cpp(
         ``"quantize"``: dequantized values of ``x``'s dtype (computed in float64 and cast once for
         dtypes other than float32/float64); ``"encode"``: element codes (uint8, uint16 for wider
         integer elements; integer elements in two's complement) of ``x``'s shape.
+    out
+        ``"quantize"`` only: an array the kernel writes the values into when it is C-contiguous, of
+        the working dtype (float32/float64, as ``x``) and not overlapping ``x``; the values returned
+        are then ``out`` itself. Otherwise ignored (the caller copies).
 
     Returns
     -------
@@ -519,8 +524,10 @@ def block_run_cpp(
             kw["seed"] = int(seed) & _MASK64
     args = ((*dims, b1, b2), tuple(float_params(ef)), tuple(float_params(sf)), block, int(mode))
     if what == "quantize":
+        from ._api import _direct_out
+
         vdt = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float64)
-        vals = np.empty(x.shape, vdt)
+        vals = out if vdt == x.dtype and _direct_out(out, vdt, xf) else np.empty(x.shape, vdt)
         if x.size:
             module().block_run(xf, vals=vals.reshape(-1), geometry=args[0], elem=args[1], scale=args[2],
                                block=args[3], mode=args[4], **kw)  # fmt: skip

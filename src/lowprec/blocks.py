@@ -210,7 +210,9 @@ def quantize(
     elif b == "cpp":
         from ._cpp import block_run_cpp
 
-        res = block_run_cpp(arr, f, axis, mode, seed_, rbits, n, "quantize")[0]
+        res = block_run_cpp(arr, f, axis, mode, seed_, rbits, n, "quantize", out)[0]
+        if res is out:
+            return out  # the kernel wrote it
     else:
         res = _run(arr, f, axis, mode, seed_, rbits, n, 0, out)[0].reshape(arr.shape)
         if out is not None and np.may_share_memory(res, out):

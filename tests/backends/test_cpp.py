@@ -521,11 +521,12 @@ def test_cuda_sources_compile(source: str, tmp_path: Path) -> None:
 
 
 def test_fast_rule_header_compiles_for_cuda(tmp_path: Path) -> None:
-    """lowprec/fast.h (the vectorised loops' element rule, host-tested above) is __host__ __device__
-    too: a kernel using it on both lane types compiles without warnings."""
+    """lowprec/fast.h and lowprec/block_fast.h (the vectorised loops' element rules, host-tested
+    above) are __host__ __device__ too: kernels using them compile without warnings."""
     src = tmp_path / "fast_rule.cu"
     src.write_text(
         """#include "lowprec/fast.h"
+#include "lowprec/block_fast.h"
 using namespace lowprec;
 __global__ void k32(const int* x, int* out, FastConsts c) {
   out[threadIdx.x] = fast_elem<kNearestEven, int>(x[threadIdx.x], 0, 0, c).code;
@@ -540,6 +541,11 @@ __global__ void kb32(const int* x, int* out, FastConsts c) {
 __global__ void kb64(const long long* x, long long* out, FastConsts c) {
   out[threadIdx.x] = fast_bits<kTowardNegative, long long>(x[threadIdx.x], c).bits;
 }
+__global__ void kblk(const int* x, int* out, BlockFast32 f, int am) {
+  BlockGrid32 g;
+  if (block_grid32(f, block_exp32(am, f), &g)) out[threadIdx.x] = block_elem32<kNearestEven>(x[threadIdx.x], g);
+}
+BlockFast32 host_block_consts(const BlockParams& bp) { return make_block_fast32(bp); }
 FastConsts host_consts(const FloatParams& p) { return make_fast_consts(p, 23, kNearestEven, kSaturate); }
 """
     )

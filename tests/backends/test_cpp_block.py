@@ -11,11 +11,13 @@ axes and 2-D tiles. Values are compared bit for bit (so -0 counts), codes and sc
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cppkit import per_isa
 
 import lowprec
 from lowprec import blocks
@@ -218,6 +220,9 @@ def test_half_inputs_and_out() -> None:
     out = np.empty_like(y)
     assert blocks.quantize(y, "mxfp4", out=out, backend="cpp") is out
     assert_values_equal(out, blocks.quantize(y, "mxfp4", backend="reference"))
+    want = blocks.quantize(y, "mxfp8_e4m3", backend="reference")
+    assert blocks.quantize(y, "mxfp8_e4m3", out=y, backend="cpp") is y  # in place: through a temporary
+    assert_values_equal(y, want)
 
 
 def test_stochastic_bit_widths() -> None:
@@ -279,3 +284,58 @@ def test_adapter_and_kernel_checks() -> None:
     with pytest.raises(ValueError):  # one scale per block
         m.block_run(xf, codes=np.empty(64, np.uint8), scales=np.empty(3, np.uint8),
                     geometry=(2, 1, 1, 32, 1, 1, 32), block=ok_block, **args)  # fmt: skip
+
+
+# ---- the vectorised rows (csrc/include/lowprec/block_fast.h): float32 in and out, blocks along the
+# last axis, power-of-two rules, deterministic modes; each instruction-set copy ---------------------
+FAST_ROW_NAMES = [
+    "mxfp4", "mxfp4_ceil", "mxfp4_even", "mxfp4_rceil", "mxfp8_e4m3", "mxfp8_e5m2_rceil", "mxfp6_e3m2",
+    "mxfp6_e2m3", "mxint8", "bfp6_even", "mxfp4_b64",
+]  # fmt: skip
+
+
+def _fast_row_inputs(cols: int, seed: int) -> np.ndarray:
+    """Rows of every magnitude, plus blocks the vectorised rule leaves to the exact one: amax so small
+    that the grid's normals are below float32's (2**-120 and less, subnormal-only blocks), amax near
+    float32's largest value, NaN / Inf blocks."""
+    x = inputs((24, cols), seed=seed, dtype=np.float32)
+    rng = np.random.default_rng(seed)
+    x[2] *= np.float32(2.0**-100)
+    x[3] = (rng.standard_normal(cols) * 2.0**-125).astype(np.float32)
+    x[4] = (rng.integers(-40, 40, size=cols) * np.finfo(np.float32).smallest_subnormal).astype(np.float32)
+    x[5] = (rng.standard_normal(cols) * 2.0**124).astype(np.float32)
+    x[5, ::32] = np.finfo(np.float32).max
+    x[6, 3] = np.nan
+    x[7, 40] = -np.inf
+    x[8, :] = 0.0
+    x[9, :] = -0.0
+    return x
+
+
+@pytest.mark.parametrize("cols", [72, 128], ids=["ragged", "tiled"])
+@pytest.mark.parametrize("name", FAST_ROW_NAMES)
+def test_fast_rows_against_reference(name: str, cols: int) -> None:
+    """Ragged rows take the per-block loop, rows that the blocks tile the fused flat loop."""
+    x = _fast_row_inputs(cols, seed=len(name))
+    for mode in DETERMINISTIC:
+        want = blocks.quantize(x, name, rounding=mode, backend="reference")
+        for _isa, got in per_isa(lambda mode=mode: blocks.quantize(x, name, rounding=mode, backend="cpp")):
+            assert_values_equal(got, want)
+
+
+def test_fast_rows_2d_tiles_threads_and_every_isa() -> None:
+    """2-D tiles along the last axis, and arrays past the threading threshold with exact-rule blocks
+    scattered through them (against the Numba backend, itself tested against the reference)."""
+    f2 = BLOCK_FORMATS["mxfp4"].replace(block=(4, 16), axis=(0, 1))
+    x = _fast_row_inputs(80, seed=3)
+    for mode in DETERMINISTIC:
+        want = blocks.quantize(x, f2, rounding=mode, backend="reference")
+        for _isa, got in per_isa(lambda mode=mode: blocks.quantize(x, f2, rounding=mode, backend="cpp")):
+            assert_values_equal(got, want)
+    big = np.tile(_fast_row_inputs(256, seed=4), (12, 1))  # 73,728 elements
+    for name in ("mxfp8_e4m3", "mxint8"):
+        for mode in (Rounding.NEAREST_EVEN, Rounding.TOWARD_NEGATIVE, Rounding.TO_ODD):
+            want = blocks.quantize(big, name, rounding=mode, backend="numba")
+            run = functools.partial(blocks.quantize, big, name, rounding=mode, backend="cpp")
+            for _isa, got in per_isa(run):
+                assert_values_equal(got, want)

@@ -198,6 +198,22 @@ struct BlockGeometry {
   LOWPREC_HD int64_t nb1() const { return (l1 + b1 - 1) / b1; }
   LOWPREC_HD int64_t nb2() const { return (l2 + b2 - 1) / b2; }
   LOWPREC_HD int64_t blocks() const { return p * nb1() * q * nb2() * r; }
+  //: Block `b` of one column rr (numbered over (P, nb1, Q, nb2)): its outer indices pp, qq and its
+  //: element ranges [i1_0, i1_1) x [i2_0, i2_1).
+  LOWPREC_HD void span(int64_t b, int64_t* pp, int64_t* qq, int64_t* i1_0, int64_t* i1_1, int64_t* i2_0,
+                       int64_t* i2_1) const {
+    const int64_t n2 = nb2(), n1 = nb1();
+    const int64_t j2 = b % n2;
+    int64_t t = b / n2;
+    *qq = t % q;
+    t /= q;
+    const int64_t j1 = t % n1;
+    *pp = t / n1;
+    *i1_0 = j1 * b1;
+    *i1_1 = *i1_0 + b1 < l1 ? *i1_0 + b1 : l1;
+    *i2_0 = j2 * b2;
+    *i2_1 = *i2_0 + b2 < l2 ? *i2_0 + b2 : l2;
+  }
 };
 
 //: The scale of block `blk` (C order over (P, nb1, Q, nb2, R)), then every element through
@@ -207,16 +223,8 @@ template <class In, class Rand, class Emit>
 LOWPREC_HD inline uint64_t block_run(const In* x, const BlockGeometry& gm, int64_t blk, const BlockParams& bp,
                                      int mode, const Rand& rand, int n, bool want_values, Emit&& emit) {
   const int64_t rr = blk % gm.r;
-  int64_t t = blk / gm.r;
-  const int64_t nb2 = gm.nb2(), nb1 = gm.nb1();
-  const int64_t j2 = t % nb2;
-  t /= nb2;
-  const int64_t qq = t % gm.q;
-  t /= gm.q;
-  const int64_t j1 = t % nb1;
-  const int64_t pp = t / nb1;
-  const int64_t i1_0 = j1 * gm.b1, i1_1 = (i1_0 + gm.b1 < gm.l1) ? i1_0 + gm.b1 : gm.l1;
-  const int64_t i2_0 = j2 * gm.b2, i2_1 = (i2_0 + gm.b2 < gm.l2) ? i2_0 + gm.b2 : gm.l2;
+  int64_t pp, qq, i1_0, i1_1, i2_0, i2_1;
+  gm.span(blk / gm.r, &pp, &qq, &i1_0, &i1_1, &i2_0, &i2_1);
   // pass 1: amax (magnitude bits order like values) and NaN/Inf
   uint64_t am = 0;
   bool bad = false;

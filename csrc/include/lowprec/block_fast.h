@@ -1,0 +1,165 @@
+// lowprec block-scaled formats: the vectorisable element rule of power-of-two blocks on float32
+// input, bit-exact with block.h's exact rule where it applies (the Numba twin is `_elem32` in
+// src/lowprec/_numba/_block_fast.py).
+//
+// A block of scale 2**e rounds its elements on the grid "element format x 2**e". When that grid is
+// exact in float32 (its smallest normal is a float32 normal, its largest value is finite), every
+// element is rounded on its own float32 bits, in int32 lanes: shift right by 23 - M (more below
+// the grid's smallest normal), decide the carry with the rounding mode, and rebuild the value with
+// the carry running into the exponent (normal range) or by a magic-number subtraction (subnormal
+// range, exact: c = 2**23 * Q has ulp Q); saturation is a min against the grid's largest value.
+// Deterministic modes; quantize only (values, not codes). Blocks whose grid does not fit, or that
+// hold NaN/Inf, are the caller's.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "block.h"
+#include "fast.h"
+
+namespace lowprec {
+
+//: The element grid of one power-of-two block in float32 (make_block_grid32).
+struct BlockGrid32 {
+  int32_t thr;        // biased float32 exponent of the grid's smallest normal (>= 1)
+  int32_t s0;         // 23 - element mantissa bits
+  int32_t cb;         // float32 bits of c = 2**23 * Q, Q the grid's smallest step
+  int32_t zero_sign;  // -1: a zero result keeps the input's sign (float elements); 0: integer elements
+  float c;
+  float maxv;  // the grid's largest value
+};
+
+//: Whether block_elem32 covers the element format of `bp`: signed, with zero, subnormals and at least
+//: one mantissa bit, and -0 for float elements (integer elements have none; the rule drops it).
+LOWPREC_HD inline bool block_fast32_fits(const BlockParams& bp) {
+  const int need = kFlagSubnormals | kFlagZero | kFlagSigned;
+  return (bp.elem.flags & need) == need && bp.elem.mbits >= 1 && bp.elem.mbits <= 22 &&
+         (bp.elem_int || (bp.elem.flags & kFlagNegZero)) && bp.rule != kRuleAmax;
+}
+
+//: Per-call constants of the fast block rule (make_block_fast32), from a format of block_fast32_fits.
+struct BlockFast32 {
+  int32_t rule;       // kRuleFloor, kRuleCeil, kRuleEven or kRuleRceil
+  int32_t emax_e;     // element emax
+  int32_t even_thr;   // "even": amax's 23-bit fraction from which the scale goes up (2**23 - 2**(22 - m))
+  int32_t rceil_thr;  // "rceil": the element max's 24-bit significand aligned to amax's
+  int32_t s_emin, s_emax, min_code;  // scale exponent range, code of 2**s_emin
+  int32_t emin_e, mbits;              // element emin and mantissa bits
+  int32_t maxv_bits;                  // float32 bits of the element format's largest value
+  int32_t zero_sign;                  // -1: float elements (zeros keep their sign); 0: integer elements
+};
+
+LOWPREC_HD inline BlockFast32 make_block_fast32(const BlockParams& bp) {
+  BlockFast32 f;
+  const int m = bp.elem.mbits;
+  f.rule = bp.rule;
+  f.emax_e = bp.elem.emax;
+  f.even_thr = (1 << 23) - (1 << (22 - m));
+  const int64_t smax = (static_cast<int64_t>(bp.elem.max_mag) & ((int64_t{1} << m) - 1)) | (int64_t{1} << m);
+  f.rceil_thr = static_cast<int32_t>(smax << (23 - m));
+  f.s_emin = bp.scale.emin;
+  f.s_emax = bp.scale.emax;
+  f.min_code = (bp.scale.flags & kFlagZero) ? 1 : 0;
+  f.emin_e = bp.elem.emin;
+  f.mbits = m;
+  f.maxv_bits = static_cast<int32_t>(bits_of(static_cast<float>(decode_to_f64(static_cast<uint64_t>(bp.elem.max_mag), bp.elem))));
+  f.zero_sign = bp.elem_int ? 0 : -1;
+  return f;
+}
+
+//: The scale exponent of a block whose amax (float32 bits) is a finite normal float32: block.h's
+//: block_pow2_exponent and clamp, on the float32 bits.
+LOWPREC_HD LOWPREC_FAST_INLINE int32_t block_exp32(int32_t am, const BlockFast32& f) {
+  const int32_t frac = am & 0x7FFFFF;
+  int32_t bump = 0;
+  if (f.rule == kRuleCeil) {
+    bump = frac != 0;
+  } else if (f.rule == kRuleEven) {
+    bump = frac >= f.even_thr;
+  } else if (f.rule == kRuleRceil) {
+    bump = (frac | 0x800000) > f.rceil_thr;
+  }
+  const int32_t e = (am >> 23) - 127 + bump - f.emax_e;
+  return e < f.s_emin ? f.s_emin : (e > f.s_emax ? f.s_emax : e);
+}
+
+//: The element grid of a block with scale 2**e; false when it is not exact in float32 (its smallest
+//: normal below float32's, or its largest value beyond float32's range).
+LOWPREC_HD LOWPREC_FAST_INLINE bool block_grid32(const BlockFast32& f, int32_t e, BlockGrid32* g) {
+  const int32_t t32 = f.emin_e + e + 127;
+  const int32_t cexp = t32 - f.mbits + 23;
+  const int32_t mexp = ((f.maxv_bits >> 23) & 0xFF) + e;
+  if (t32 < 1 || cexp > 254 || mexp > 254) return false;
+  g->thr = t32;
+  g->s0 = 23 - f.mbits;
+  g->cb = static_cast<int32_t>(static_cast<uint32_t>(cexp) << 23);
+  g->zero_sign = f.zero_sign;
+  const int32_t mb = f.maxv_bits + static_cast<int32_t>(static_cast<uint32_t>(e) << 23);
+  std::memcpy(&g->c, &g->cb, sizeof g->c);
+  std::memcpy(&g->maxv, &mb, sizeof g->maxv);
+  return true;
+}
+
+//: The rounded value's float32 bits of the float32 bits `xi` on the grid `g` (deterministic `Mode`).
+template <int Mode>
+LOWPREC_HD LOWPREC_FAST_INLINE int32_t block_elem32(int32_t xi, const BlockGrid32& g) {
+  using I = int32_t;
+  using detail::mask;
+  using detail::max0;
+  using detail::sel;
+  using detail::shl;
+  using detail::shr;
+  static_assert(Mode >= kNearestEven && Mode <= kToOdd, "block_elem32: a deterministic mode");
+  constexpr I one = 1;
+  constexpr I zero = 0;
+  const I thr = g.thr, s0 = g.s0, cb = g.cb, zero_sign = g.zero_sign;
+  const float c = g.c, maxv = g.maxv;
+  const I negm = mask<I>(xi < zero);
+  const I a = xi & I(0x7FFFFFFF);
+  const I exf = a >> 23;
+  const I d = thr - (exf > one ? exf : one);  // float32 subnormals share the step of exponent field 1
+  const I subm = mask<I>(d > zero);
+  const I s0d = s0 + max0<I>(d);
+  const I s = s0d < I(25) ? s0d : I(25);  // sig < 2**24: shifts past 25 decide alike
+  const I sig = (a & I(0x7FFFFF)) | (mask<I>(exf != zero) & I(0x800000));
+  const I lo = shr<I>(sig, s);
+  const I unit = shl<I>(one, s);
+  const I rem = sig & (unit - one);
+  const I half = shr<I>(unit, one);
+  const I odd = -(lo & one);
+  const I inexact = mask<I>(rem != zero);
+  I up;
+  if constexpr (Mode == kNearestEven) {
+    up = mask<I>(rem > half) | (mask<I>(rem == half) & odd);
+  } else if constexpr (Mode == kNearestAway) {
+    up = mask<I>(rem >= half);
+  } else if constexpr (Mode == kNearestZero) {
+    up = mask<I>(rem > half);
+  } else if constexpr (Mode == kTowardZero) {
+    up = zero;
+  } else if constexpr (Mode == kTowardPositive) {
+    up = ~negm;
+  } else if constexpr (Mode == kTowardNegative) {
+    up = negm;
+  } else {  // kToOdd
+    up = ~odd;
+  }
+  const I inc = up & inexact & one;
+  float v_sub, v_norm;
+  const I sub_bits = cb + lo + inc;
+  const I norm_bits = shl<I>(shr<I>(a, s0) + inc, s0);
+  std::memcpy(&v_sub, &sub_bits, sizeof v_sub);
+  std::memcpy(&v_norm, &norm_bits, sizeof v_norm);
+  v_sub -= c;  // exact: the grid's subnormal range as k * Q
+  v_sub = v_sub < maxv ? v_sub : maxv;
+  v_norm = v_norm < maxv ? v_norm : maxv;  // saturate (a carry past float32's range gives Inf bits)
+  I vs, vn;
+  std::memcpy(&vs, &v_sub, sizeof vs);
+  std::memcpy(&vn, &v_norm, sizeof vn);
+  const I vb = sel<I>(subm, vs, vn);
+  const I keep = negm & (zero_sign | mask<I>(vb != zero));
+  return vb | (keep & I(0x80000000u));
+}
+
+}  // namespace lowprec
