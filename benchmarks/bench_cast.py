@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import os
 import platform
 import time
@@ -158,17 +159,25 @@ def run(size: int) -> tuple[list[tuple], dict]:
     c32, c64, csmall = copy_time(x32), copy_time(x64), copy_time(small32)
     rows = []
     memory = {}
+    o32, o64 = np.empty_like(x32), np.empty_like(x64)  # for the out= timings (a copy's setting)
+    backends = ["numba"] + (["cpp"] if lowprec.backends()["cpp"][0] else [])
+
+    def own(row: tuple, fn: Callable[..., object], out: np.ndarray, copy: float) -> tuple:
+        """A lowprec row ``(format, mode, input, implementation, ...)``: allocating, and into a
+        preallocated ``out`` as np.copyto does."""
+        t = best_time(fn)
+        t_out = best_time(lambda: fn(out=out))
+        return (*row, t, t / copy, t_out / copy)
+
     for fmt_name in FORMATS:
         f = _fmt(fmt_name)
         for mode in MODES:
             kw = {"seed": 1} if mode == "stochastic" else {}
-            t = best_time(lambda: lowprec.quantize(x32, f, mode, **kw))
-            rows.append((fmt_name, mode, "float32", "lowprec (numba)", t, t / c32))
-            if lowprec.backends()["cpp"][0]:
-                t = best_time(lambda: lowprec.quantize(x32, f, mode, backend="cpp", **kw))
-                rows.append((fmt_name, mode, "float32", "lowprec (cpp)", t, t / c32))
-            t = best_time(lambda: lowprec.quantize(x64, f, mode, **kw))
-            rows.append((fmt_name, mode, "float64", "lowprec (numba)", t, t / c64))
+            for be in backends:
+                fn = functools.partial(lowprec.quantize, x32, f, mode, backend=be, **kw)
+                rows.append(own((fmt_name, mode, "float32", f"lowprec ({be})"), fn, o32, c32))
+            fn = functools.partial(lowprec.quantize, x64, f, mode, **kw)
+            rows.append(own((fmt_name, mode, "float64", "lowprec (numba)"), fn, o64, c64))
             for name, fn in peers(x32, fmt_name, mode).items():
                 t = best_time(fn)
                 rows.append((fmt_name, mode, "float32", name, t, t / c32))
@@ -181,21 +190,22 @@ def run(size: int) -> tuple[list[tuple], dict]:
     # other families through the same public entry point
     fixed = lowprec.FixedFormat(8, 3)
     family_rows = [
-        ("mxfp4 (axis -1)", "nearest_even", lambda be: lowprec.quantize(x32, "mxfp4", axis=-1, backend=be)),
-        ("nvfp4 (axis -1)", "nearest_even", lambda be: lowprec.quantize(x32, "nvfp4", axis=-1, backend=be)),
+        ("mxfp4 (axis -1)", "nearest_even",
+         lambda be, **o: lowprec.quantize(x32, "mxfp4", axis=-1, backend=be, **o)),
+        ("nvfp4 (axis -1)", "nearest_even",
+         lambda be, **o: lowprec.quantize(x32, "nvfp4", axis=-1, backend=be, **o)),
         ("mxfp8_e4m3 (axis -1)", "nearest_even",
-         lambda be: lowprec.quantize(x32, "mxfp8_e4m3", axis=-1, backend=be)),
+         lambda be, **o: lowprec.quantize(x32, "mxfp8_e4m3", axis=-1, backend=be, **o)),
         ("ap_fixed<8,3> SAT", "RND_CONV",
-         lambda be: lowprec.quantize(x32, fixed, "RND_CONV", overflow="SAT", backend=be)),
-        ("ap_fixed<8,3> WRAP", "TRN", lambda be: lowprec.quantize(x32, fixed, "TRN", overflow="WRAP", backend=be)),
+         lambda be, **o: lowprec.quantize(x32, fixed, "RND_CONV", overflow="SAT", backend=be, **o)),
+        ("ap_fixed<8,3> WRAP", "TRN",
+         lambda be, **o: lowprec.quantize(x32, fixed, "TRN", overflow="WRAP", backend=be, **o)),
         ("ap_fixed<8,3> SAT", "STOCHASTIC",
-         lambda be: lowprec.quantize(x32, fixed, "STOCHASTIC", overflow="SAT", seed=1, backend=be)),
+         lambda be, **o: lowprec.quantize(x32, fixed, "STOCHASTIC", overflow="SAT", seed=1, backend=be, **o)),
     ]  # fmt: skip
-    backends = ["numba"] + (["cpp"] if lowprec.backends()["cpp"][0] else [])
     for name, mode, fn in family_rows:
         for be in backends:
-            t = best_time(lambda: fn(be))
-            rows.append((name, mode, "float32", f"lowprec ({be})", t, t / c32))
+            rows.append(own((name, mode, "float32", f"lowprec ({be})"), functools.partial(fn, be), o32, c32))
     return rows, {"copy32": c32, "copy64": c64, "memory": memory}
 
 
@@ -211,11 +221,15 @@ def markdown(rows: list[tuple], info: dict, size: int, cold: float) -> str:
         f"float64: {info['copy64'] * 1e3:.2f} ms (single-threaded). Ratio = time / copy time (lower is better).",
         f"Cold start (first quantize in a fresh process, Numba cache warm): {cold:.2f} s.",
         "",
-        "| format | rounding | input | implementation | ms | ratio to copy |",
-        "|---|---|---|---|---:|---:|",
+        "Ratio with `out=`: the same call writing into a preallocated array, as `np.copyto` does "
+        "(the allocating call also pays the kernel's first touch of fresh output pages).",
+        "",
+        "| format | rounding | input | implementation | ms | ratio to copy | ratio with `out=` |",
+        "|---|---|---|---|---:|---:|---:|",
     ]
-    for fmt_name, mode, dtype, impl, t, ratio in rows:
-        lines.append(f"| {fmt_name} | {mode} | {dtype} | {impl} | {t * 1e3:.2f} | {ratio:.2f} |")
+    for fmt_name, mode, dtype, impl, t, ratio, *rest in rows:
+        r_out = f"{rest[0]:.2f}" if rest else "–"
+        lines.append(f"| {fmt_name} | {mode} | {dtype} | {impl} | {t * 1e3:.2f} | {ratio:.2f} | {r_out} |")
     lines += [
         "",
         "Peak NumPy memory of one stochastic float32 cast, as a multiple of the input size (the output "
