@@ -25,9 +25,64 @@ struct NoBlockRand {
 
 constexpr int64_t kFlatBlocks = 128;  // blocks per pass of the flat loop (a flag each)
 
-//: Blocks that tile rows (gm.b1 == 1, gm.l2 % gm.b2 == 0): one fused pass per kFlatBlocks blocks.
+// How each rule family runs its blocks: `flat` runs a pass of whole consecutive blocks (returning
+// how many it flagged), `prepare` decides a block of the other layouts from its amax (false: the
+// exact rule) and `row` rounds one of its rows.
+struct Pow2Rule {
+  BlockFast32 f;
+  using Grid = BlockGrid32;
+  template <int Mode>
+  int64_t flat(bool avx2, const float* x, float* out, int64_t k0, int64_t k1, int64_t b, uint8_t* scales,
+               uint8_t* flags) const {
+    if (b == 32) return LOWPREC_FAST_CALL(avx2, quantize_flat<Mode, 32>(x, out, k0, k1, b, f, scales, flags));
+    if (b == 16) return LOWPREC_FAST_CALL(avx2, quantize_flat<Mode, 16>(x, out, k0, k1, b, f, scales, flags));
+    return LOWPREC_FAST_CALL(avx2, quantize_flat<Mode, 0>(x, out, k0, k1, b, f, scales, flags));
+  }
+  bool prepare(int32_t am, Grid* g, uint8_t* scode) const {
+    if (am < 0x800000 || am >= 0x7F800000) return false;
+    const int32_t e = block_exp32(am, f);
+    if (!block_grid32(f, e, g)) return false;
+    *scode = static_cast<uint8_t>(e - f.s_emin + f.min_code);
+    return true;
+  }
+  template <int Mode>
+  void row(bool avx2, const float* x, float* out, int64_t cnt, const Grid& g) const {
+    LOWPREC_FAST_CALL(avx2, quantize_row<Mode>(x, out, cnt, g));
+  }
+};
+
+struct DivRule {  // the amax rule (scale codes are not formed: quantize without scales only)
+  BlockDiv d;
+  using Grid = double;  // the block's divisor
+  template <int Mode>
+  int64_t flat(bool avx2, const float* x, float* out, int64_t k0, int64_t k1, int64_t b, uint8_t*,
+               uint8_t* flags) const {
+    if (b == 16) return LOWPREC_FAST_CALL(avx2, quantize_flat_div<Mode, 16>(x, out, k0, k1, b, d, flags));
+    return LOWPREC_FAST_CALL(avx2, quantize_flat_div<Mode, 0>(x, out, k0, k1, b, d, flags));
+  }
+  bool prepare(int32_t am, Grid* div, uint8_t*) const {
+    if (am >= 0x7F800000) return false;
+    *div = block_amax_scale(am, d) * d.g;
+    return true;
+  }
+  template <int Mode>
+  void row(bool avx2, const float* x, float* out, int64_t cnt, const Grid& div) const {
+    LOWPREC_FAST_CALL(avx2, quantize_row_div<Mode>(x, out, cnt, div, d));
+  }
+};
+
+//: Block `blk` by block.h's exact rule (gm.r == 1: the block numbers agree); its scale code into scales.
 template <int Mode>
-void run_flat(const float* x, float* out, const BlockGeometry& gm, const BlockParams& bp, const BlockFast32& f,
+void exact_block(const float* x, float* out, const BlockGeometry& gm, const BlockParams& bp, int64_t blk,
+                 uint8_t* scales) {
+  const uint64_t sc = block_run(x, gm, blk, bp, Mode, NoBlockRand{}, 0, true,
+                                [&](int64_t idx, uint64_t, double v) { out[idx] = static_cast<float>(v); });
+  if (scales != nullptr) scales[blk] = static_cast<uint8_t>(sc);
+}
+
+//: Blocks that tile rows (gm.b1 == 1, gm.l2 % gm.b2 == 0): one fused pass per kFlatBlocks blocks.
+template <int Mode, class Rule>
+void run_flat(const float* x, float* out, const BlockGeometry& gm, const BlockParams& bp, const Rule& rule,
               uint8_t* scales) {
   const bool avx2 = use_avx2();
   const int64_t b = gm.b2;
@@ -38,28 +93,19 @@ void run_flat(const float* x, float* out, const BlockGeometry& gm, const BlockPa
     const int64_t k0 = t * kFlatBlocks;
     const int64_t k1 = k0 + kFlatBlocks < nblocks ? k0 + kFlatBlocks : nblocks;
     uint8_t flags[kFlatBlocks];
-    int64_t flagged;
-    if (b == 32) {
-      flagged = LOWPREC_FAST_CALL(avx2, quantize_flat<Mode, 32>(x, out, k0, k1, b, f, scales, flags));
-    } else if (b == 16) {
-      flagged = LOWPREC_FAST_CALL(avx2, quantize_flat<Mode, 16>(x, out, k0, k1, b, f, scales, flags));
-    } else {
-      flagged = LOWPREC_FAST_CALL(avx2, quantize_flat<Mode, 0>(x, out, k0, k1, b, f, scales, flags));
-    }
+    int64_t flagged = rule.template flat<Mode>(avx2, x, out, k0, k1, b, scales, flags);
     for (int64_t k = k0; flagged > 0 && k < k1; ++k) {
       if (!flags[k - k0]) continue;
       --flagged;
-      const uint64_t sc = block_run(x, gm, k, bp, Mode, NoBlockRand{}, 0, true,
-                                    [&](int64_t idx, uint64_t, double v) { out[idx] = static_cast<float>(v); });
-      if (scales != nullptr) scales[k] = static_cast<uint8_t>(sc);
+      exact_block<Mode>(x, out, gm, bp, k, scales);
     }
   }
 }
 
-//: Any other layout with contiguous block rows (gm.r == 1): per block, the amax of its rows, the scale,
-//: then its rows through the vectorised rule, or block.h's exact rule.
-template <int Mode>
-void run_rows(const float* x, float* out, const BlockGeometry& gm, const BlockParams& bp, const BlockFast32& f,
+//: Any other layout with contiguous block rows (gm.r == 1): per block, the amax of its rows, then its
+//: rows through the vectorised rule, or the exact rule.
+template <int Mode, class Rule>
+void run_rows(const float* x, float* out, const BlockGeometry& gm, const BlockParams& bp, const Rule& rule,
               uint8_t* scales) {
   const bool avx2 = use_avx2();
   const int64_t nblocks = gm.p * gm.nb1() * gm.q * gm.nb2();
@@ -75,33 +121,42 @@ void run_rows(const float* x, float* out, const BlockGeometry& gm, const BlockPa
       const int32_t a = LOWPREC_FAST_CALL(avx2, amax_row(x + base, cnt));
       am = a > am ? a : am;
     }
-    BlockGrid32 g;
-    if (am >= 0x800000 && am < 0x7F800000) {
-      const int32_t e = block_exp32(am, f);
-      if (block_grid32(f, e, &g)) {
-        if (scales != nullptr) scales[blk] = static_cast<uint8_t>(e - f.s_emin + f.min_code);
-        for (int64_t i1 = i1_0; i1 < i1_1; ++i1) {
-          const int64_t base = ((pp * gm.l1 + i1) * gm.q + qq) * gm.l2 + i2_0;
-          LOWPREC_FAST_CALL(avx2, quantize_row<Mode>(x + base, out + base, cnt, g));
-        }
-        continue;
-      }
+    typename Rule::Grid g;
+    uint8_t scode = 0;
+    if (!rule.prepare(am, &g, &scode)) {  // zeros (pow2), NaN/Inf, subnormal amax, a grid beyond float32
+      exact_block<Mode>(x, out, gm, bp, blk, scales);
+      continue;
     }
-    // zeros, NaN/Inf, subnormal amax, a grid not exact in float32: the exact rule (gm.r == 1: the
-    // block numbers agree)
-    const uint64_t sc = block_run(x, gm, blk, bp, Mode, NoBlockRand{}, 0, true,
-                                  [&](int64_t idx, uint64_t, double v) { out[idx] = static_cast<float>(v); });
-    if (scales != nullptr) scales[blk] = static_cast<uint8_t>(sc);
+    if (scales != nullptr) scales[blk] = scode;
+    for (int64_t i1 = i1_0; i1 < i1_1; ++i1) {
+      const int64_t base = ((pp * gm.l1 + i1) * gm.q + qq) * gm.l2 + i2_0;
+      rule.template row<Mode>(avx2, x + base, out + base, cnt, g);
+    }
   }
 }
 
-template <int Mode>
-void run(const float* x, float* out, const BlockGeometry& gm, const BlockParams& bp, uint8_t* scales) {
-  const BlockFast32 f = make_block_fast32(bp);
+template <int Mode, class Rule>
+void run(const float* x, float* out, const BlockGeometry& gm, const BlockParams& bp, const Rule& rule,
+         uint8_t* scales) {
   if (gm.b1 == 1 && gm.l2 % gm.b2 == 0) {
-    run_flat<Mode>(x, out, gm, bp, f, scales);
+    run_flat<Mode>(x, out, gm, bp, rule, scales);
   } else {
-    run_rows<Mode>(x, out, gm, bp, f, scales);
+    run_rows<Mode>(x, out, gm, bp, rule, scales);
+  }
+}
+
+template <class Rule>
+bool run_mode(const float* x, float* out, const BlockGeometry& gm, const BlockParams& bp, const Rule& rule,
+              int mode, uint8_t* scales) {
+  switch (mode) {
+    case kNearestEven: run<kNearestEven>(x, out, gm, bp, rule, scales); return true;
+    case kNearestAway: run<kNearestAway>(x, out, gm, bp, rule, scales); return true;
+    case kNearestZero: run<kNearestZero>(x, out, gm, bp, rule, scales); return true;
+    case kTowardZero: run<kTowardZero>(x, out, gm, bp, rule, scales); return true;
+    case kTowardPositive: run<kTowardPositive>(x, out, gm, bp, rule, scales); return true;
+    case kTowardNegative: run<kTowardNegative>(x, out, gm, bp, rule, scales); return true;
+    case kToOdd: run<kToOdd>(x, out, gm, bp, rule, scales); return true;
+    default: return false;
   }
 }
 
@@ -109,21 +164,12 @@ void run(const float* x, float* out, const BlockGeometry& gm, const BlockParams&
 
 bool block_fast_quantize(const void* x, int x_bytes, const BlockGeometry& gm, const BlockParams& bp, int mode,
                          void* vals, int vals_bytes, uint8_t* scales) {
-  if (x_bytes != 4 || vals == nullptr || vals_bytes != 4 || gm.r != 1 || !block_fast32_fits(bp)) {
-    return false;
-  }
+  if (x_bytes != 4 || vals == nullptr || vals_bytes != 4 || gm.r != 1 || mode > kToOdd) return false;
   const auto* xf = static_cast<const float*>(x);
   auto* of = static_cast<float*>(vals);
-  switch (mode) {
-    case kNearestEven: run<kNearestEven>(xf, of, gm, bp, scales); return true;
-    case kNearestAway: run<kNearestAway>(xf, of, gm, bp, scales); return true;
-    case kNearestZero: run<kNearestZero>(xf, of, gm, bp, scales); return true;
-    case kTowardZero: run<kTowardZero>(xf, of, gm, bp, scales); return true;
-    case kTowardPositive: run<kTowardPositive>(xf, of, gm, bp, scales); return true;
-    case kTowardNegative: run<kTowardNegative>(xf, of, gm, bp, scales); return true;
-    case kToOdd: run<kToOdd>(xf, of, gm, bp, scales); return true;
-    default: return false;
-  }
+  if (block_fast32_fits(bp)) return run_mode(xf, of, gm, bp, Pow2Rule{make_block_fast32(bp)}, mode, scales);
+  if (scales == nullptr && block_div_fits(bp)) return run_mode(xf, of, gm, bp, DivRule{make_block_div(bp)}, mode, scales);
+  return false;
 }
 
 }  // namespace lowprec::cpu

@@ -287,10 +287,10 @@ def test_adapter_and_kernel_checks() -> None:
 
 
 # ---- the vectorised rows (csrc/include/lowprec/block_fast.h): float32 in and out, blocks along the
-# last axis, power-of-two rules, deterministic modes; each instruction-set copy ---------------------
+# last axis, power-of-two and amax rules, deterministic modes; each instruction-set copy -----------
 FAST_ROW_NAMES = [
     "mxfp4", "mxfp4_ceil", "mxfp4_even", "mxfp4_rceil", "mxfp8_e4m3", "mxfp8_e5m2_rceil", "mxfp6_e3m2",
-    "mxfp6_e2m3", "mxint8", "bfp6_even", "mxfp4_b64",
+    "mxfp6_e2m3", "mxint8", "bfp6_even", "mxfp4_b64", "nvfp4", "nvfp4_ts",
 ]  # fmt: skip
 
 

@@ -12,6 +12,7 @@
 // hold NaN/Inf, are the caller's.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -30,12 +31,17 @@ struct BlockGrid32 {
   float maxv;  // the grid's largest value
 };
 
-//: Whether block_elem32 covers the element format of `bp`: signed, with zero, subnormals and at least
-//: one mantissa bit, and -0 for float elements (integer elements have none; the rule drops it).
-LOWPREC_HD inline bool block_fast32_fits(const BlockParams& bp) {
+//: Whether the fast rules cover the element format of `bp`: signed, with zero, subnormals and at least
+//: one mantissa bit, and -0 for float elements (integer elements have none; the rules drop it).
+LOWPREC_HD inline bool block_fast_elem_ok(const BlockParams& bp) {
   const int need = kFlagSubnormals | kFlagZero | kFlagSigned;
   return (bp.elem.flags & need) == need && bp.elem.mbits >= 1 && bp.elem.mbits <= 22 &&
-         (bp.elem_int || (bp.elem.flags & kFlagNegZero)) && bp.rule != kRuleAmax;
+         (bp.elem_int || (bp.elem.flags & kFlagNegZero));
+}
+
+//: Whether block_elem32 covers `bp`: a power-of-two rule and block_fast_elem_ok.
+LOWPREC_HD inline bool block_fast32_fits(const BlockParams& bp) {
+  return bp.rule != kRuleAmax && block_fast_elem_ok(bp);
 }
 
 //: Per-call constants of the fast block rule (make_block_fast32), from a format of block_fast32_fits.
@@ -160,6 +166,127 @@ LOWPREC_HD LOWPREC_FAST_INLINE int32_t block_elem32(int32_t xi, const BlockGrid3
   const I vb = sel<I>(subm, vs, vn);
   const I keep = negm & (zero_sign | mask<I>(vb != zero));
   return vb | (keep & I(0x80000000u));
+}
+
+// ---- the amax rule (NVFP4) -------------------------------------------------------------------------
+// The scale is sat(RNE_scale(amax / (max_elem * g))) and an element's quotient |x| / (s * g). Both are
+// formed by one correctly rounded float64 division, which cannot change a rounding decision for a
+// 24-bit x when the bit bound of block_div_fits holds: the exact quotient is then either exactly a
+// point of the grid (values and midpoints) or separated from each by a relative gap of at least
+// 2**-(bits + 1), far above float64's half ulp (the Numba twin: `flat_amax_kernel`, `_round_grid`).
+
+//: Per-call constants of the amax-rule fast path (make_block_div).
+struct BlockDiv {
+  double den;        // max_elem * g
+  double g;          // the tensor scale
+  double s_maxv;     // the scale format's largest value
+  double s_minv;     // its smallest positive value
+  double maxv;       // the element format's largest value
+  int32_t s_mbits;   // scale mantissa bits
+  int32_t s_emin;    // scale emin (biased float64 exponent - 1023)
+  int64_t thr;       // biased float64 exponent of the element format's smallest normal
+  int64_t mbits;     // element mantissa bits
+  int32_t zero_sign; // as BlockFast32
+};
+
+//: Significant bits of a positive finite double (its odd significand's length).
+LOWPREC_HD inline int odd_sig_bits(double v) {
+  uint64_t sig;
+  int ex;
+  odd_sig_exp(v, &sig, &ex);
+  return 64 - clz64(sig);
+}
+
+//: Whether the amax-rule fast path computes `bp` exactly (deterministic modes): block_fast_elem_ok, a
+//: scale format with zero and subnormals, and the bit bound on the scale's and the elements' quotients.
+LOWPREC_HD inline bool block_div_fits(const BlockParams& bp) {
+  if (bp.rule != kRuleAmax || !block_fast_elem_ok(bp)) return false;
+  if ((bp.scale.flags & (kFlagSubnormals | kFlagZero)) != (kFlagSubnormals | kFlagZero)) return false;
+  if (!(bp.g > 0.0) || !(bp.div > 0.0)) return false;
+  const int g_bits = odd_sig_bits(bp.g);
+  const int den_bits = odd_sig_bits(bp.div);
+  const int div_bits = bp.scale.mbits + 1 + g_bits;
+  const int grid_bits = bp.elem.mbits + 2;
+  const int a = bp.scale.mbits + 2 + den_bits, b = grid_bits + div_bits;
+  return (a > 24 ? a : 24) + 2 <= 52 && (b > 24 ? b : 24) + 2 <= 52;
+}
+
+LOWPREC_HD inline BlockDiv make_block_div(const BlockParams& bp) {
+  BlockDiv d;
+  d.den = bp.div;
+  d.g = bp.g;
+  d.s_maxv = decode_to_f64(static_cast<uint64_t>(bp.scale.max_mag), bp.scale);
+  d.s_minv = decode_to_f64(1, bp.scale);
+  d.maxv = decode_to_f64(static_cast<uint64_t>(bp.elem.max_mag), bp.elem);
+  d.s_mbits = bp.scale.mbits;
+  d.s_emin = bp.scale.emin;
+  d.thr = bp.elem.emin + 1023;
+  d.mbits = bp.elem.mbits;
+  d.zero_sign = bp.elem_int ? 0 : -1;
+  return d;
+}
+
+//: 2**k for -1022 <= k <= 1023, from its bits.
+LOWPREC_HD LOWPREC_FAST_INLINE double pow2_bits(int64_t k) {
+  const int64_t b = (k + 1023) << 52;
+  double v;
+  std::memcpy(&v, &b, sizeof v);
+  return v;
+}
+
+//: The scale value of a block whose amax (float32 bits) is finite: block.h's block_scale on the
+//: float64 quotient's bits (RNE on the scale grid, saturating, a zero scale made the smallest one).
+LOWPREC_HD inline double block_amax_scale(int32_t am, const BlockDiv& d) {
+  if (am == 0) return d.s_minv;
+  float a;
+  std::memcpy(&a, &am, sizeof a);
+  const double qs = static_cast<double>(a) / d.den;  // a normal float64
+  int64_t qb;
+  std::memcpy(&qb, &qs, sizeof qb);
+  int64_t e = (qb >> 52) - 1023;
+  e = e > d.s_emin ? e : d.s_emin;
+  double sv = ::rint(qs * pow2_bits(d.s_mbits - e)) * pow2_bits(e - d.s_mbits);
+  sv = sv < d.s_maxv ? sv : d.s_maxv;
+  return sv == 0.0 ? d.s_minv : sv;
+}
+
+//: The dequantized value of float32 `x` in a block of divisor `div` = scale * g (deterministic Mode):
+//: the quotient |x| / div rounded on the element grid with the CPU's rounding instructions (y is q in
+//: units of its grid step, exact), saturated, signed, times div (exact), rounded once to float32.
+template <int Mode>
+LOWPREC_HD LOWPREC_FAST_INLINE float block_elem_div(float x, double div, const BlockDiv& d) {
+  static_assert(Mode >= kNearestEven && Mode <= kToOdd, "block_elem_div: a deterministic mode");
+  const double xv = static_cast<double>(x);
+  const double q = ::fabs(xv) / div;  // -0 too: the sign is applied last
+  int64_t qb;
+  std::memcpy(&qb, &q, sizeof qb);
+  const int64_t eb = qb >> 52;
+  const int64_t e = eb > d.thr ? eb : d.thr;
+  const double y = q * pow2_bits(d.mbits - e + 1023);
+  int32_t xi;
+  std::memcpy(&xi, &x, sizeof xi);
+  const bool neg = xi < 0;  // the sign bit (-0 included)
+  double k;
+  if constexpr (Mode == kNearestEven) {
+    k = ::rint(y);
+  } else if constexpr (Mode == kNearestAway) {
+    k = ::floor(y + 0.5);  // exact: y < 2**(M + 1), its ulp is at most 2**-1
+  } else if constexpr (Mode == kNearestZero) {
+    k = ::ceil(y - 0.5) + 0.0;  // + 0.0: ceil(-0.3) is -0
+  } else if constexpr (Mode == kTowardZero) {
+    k = ::trunc(y);
+  } else if constexpr (Mode == kTowardPositive) {
+    k = neg ? ::trunc(y) : ::ceil(y);  // on the magnitude
+  } else if constexpr (Mode == kTowardNegative) {
+    k = neg ? ::ceil(y) : ::trunc(y);
+  } else {  // kToOdd: truncate, and make an inexact result odd
+    const double t = ::trunc(y);
+    k = (t != y && t - 2.0 * ::floor(t * 0.5) == 0.0) ? t + 1.0 : t;
+  }
+  double v = k * pow2_bits(e - 1023 - d.mbits);
+  v = v < d.maxv ? v : d.maxv;
+  const bool keep = neg && (d.zero_sign != 0 || v != 0.0);  // integer elements have no -0
+  return static_cast<float>((keep ? -v : v) * div);
 }
 
 }  // namespace lowprec
