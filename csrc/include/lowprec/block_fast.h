@@ -168,6 +168,32 @@ LOWPREC_HD LOWPREC_FAST_INLINE int32_t block_elem32(int32_t xi, const BlockGrid3
   return vb | (keep & I(0x80000000u));
 }
 
+//: block_elem32<kNearestEven> by the FPU: (|x| + C) - C with C = 2**23 times the grid step at |x|
+//: (C = 2**(max(e_x, emin) - M + 23): its ulp is that step, and |x| < C) rounds |x| to the grid with
+//: ties to even in one addition (a tie's even sum is the even grid code: C's significand is 1.0). For
+//: blocks whose amax's biased exponent plus 23 - M stays below 255 (block_rne32_ok), or C overflows.
+LOWPREC_HD LOWPREC_FAST_INLINE int32_t block_elem32_rne(int32_t xi, const BlockGrid32& g) {
+  using I = int32_t;
+  using detail::mask;
+  const I a = xi & I(0x7FFFFFFF);
+  const I exf = a >> 23;
+  const I cbits = ((exf > g.thr ? exf : g.thr) + g.s0) << 23;
+  float ax, c;
+  std::memcpy(&ax, &a, sizeof ax);
+  std::memcpy(&c, &cbits, sizeof c);
+  float v = (ax + c) - c;
+  v = v < g.maxv ? v : g.maxv;
+  I vb;
+  std::memcpy(&vb, &v, sizeof vb);
+  const I keep = mask<I>(xi < 0) & (g.zero_sign | mask<I>(vb != 0));
+  return vb | (keep & I(0x80000000u));
+}
+
+//: Whether block_elem32_rne may round a block of amax bits `am` on grid `g`.
+LOWPREC_HD LOWPREC_FAST_INLINE bool block_rne32_ok(int32_t am, const BlockGrid32& g) {
+  return (am >> 23) + g.s0 <= 254;
+}
+
 // ---- the amax rule (NVFP4) -------------------------------------------------------------------------
 // The scale is sat(RNE_scale(amax / (max_elem * g))) and an element's quotient |x| / (s * g). Both are
 // formed by one correctly rounded float64 division, which cannot change a rounding decision for a

@@ -285,6 +285,35 @@ def _elem64(xf, xb, idx, mul, div, bad, s0, thr, mbits, cbits, c, maxv, max_mag,
 
 
 @numba.njit(inline="always", **_NJ)
+def _elem32_rne(xi, thr, s0, maxv, e_int):
+    """:func:`_elem32` for RNE by the FPU: ``(|x| + C) - C`` with ``C = 2**23`` times the grid step
+    at ``|x|`` (``C = 2**(max(e_x, emin) - M + 23)``: its ulp is that step and ``|x| < C``) rounds
+    ``|x|`` to the grid with ties to even in one float32 addition (C's significand is 1.0, so the
+    even sum is the even grid code). Needs ``C`` finite for the block's amax (:func:`_rne32_ok`)."""
+    a = _I32(xi & _ABS32)
+    exf = _I32(a >> _I32(23))
+    c = _bits_f32(_shl32(_I32(max(exf, thr) + s0), _I32(23)))
+    v = min((_bits_f32(a) + c) - c, maxv)
+    vb = _f32_bits(v)
+    keep = (xi < 0) & ((not e_int) | (vb != 0))  # integer elements have no -0
+    return _I32(vb | (_I32(-2147483648) if keep else _I32(0)))
+
+
+@numba.njit(inline="always", **_NJ)
+def _rne32_ok(am, s0):
+    """Whether :func:`_elem32_rne` may round a block of amax bits ``am`` (``C`` stays finite)."""
+    return (am >> _I32(23)) + s0 <= _I32(254)
+
+
+@numba.njit(inline="always", **_NJ)
+def _run32_rne(xbits, obits, base, cnt, thr, s0, maxv, e_int):
+    """``cnt`` consecutive elements by :func:`_elem32_rne`."""
+    ub = np.uint64(base)
+    for j in range(cnt):
+        obits[ub + np.uint64(j)] = _elem32_rne(xbits[ub + np.uint64(j)], thr, s0, maxv, e_int)
+
+
+@numba.njit(inline="always", **_NJ)
 def _run32(xbits, obits, base, cnt, thr, s0, cb, c, maxv, e_int, mode):
     """``cnt`` consecutive elements by :func:`_elem32` (``cnt``/``mode`` constants after inlining)."""
     ub = np.uint64(base)  # unsigned indices: no negative-index select, which stops vectorisation
@@ -447,13 +476,15 @@ def _r1_blocks(xf, xbits, blk0, blk1, dims, bdims, rule, ein, sin, ep, g, den, s
                 maxv32 = np.float32(maxv * div)
                 for i1 in range(i1_0, i1_1):
                     base = ((pp * l1 + i1) * big_q + qq) * l2 + i2_0
-                    if mode == RNE:
+                    if mode == RNE and _rne32_ok(am, s0_32):
                         if cnt == 32:
-                            _run32(xbits, obits, base, 32, thr32, s0_32, cb, c32, maxv32, e_int, RNE)
+                            _run32_rne(xbits, obits, base, 32, thr32, s0_32, maxv32, e_int)
                         elif cnt == 16:
-                            _run32(xbits, obits, base, 16, thr32, s0_32, cb, c32, maxv32, e_int, RNE)
+                            _run32_rne(xbits, obits, base, 16, thr32, s0_32, maxv32, e_int)
                         else:
-                            _run32(xbits, obits, base, cnt, thr32, s0_32, cb, c32, maxv32, e_int, RNE)
+                            _run32_rne(xbits, obits, base, cnt, thr32, s0_32, maxv32, e_int)
+                    elif mode == RNE:
+                        _run32(xbits, obits, base, cnt, thr32, s0_32, cb, c32, maxv32, e_int, RNE)
                     elif mode == RTZ:
                         if cnt == 32:
                             _run32(xbits, obits, base, 32, thr32, s0_32, cb, c32, maxv32, e_int, RTZ)
@@ -680,7 +711,10 @@ def flat_kernel(rule: int, e_int: bool, b2: int, mode: int, consts: tuple):
                 continue
             cb = _I32(cexp << 23)
             maxv32 = np.float32(MAXV * _pow2(e))
-            _run32(xbits, obits, base, B2, _I32(t32), S0_32, cb, _bits_f32(cb), maxv32, EINT, MODE)
+            if MODE == RNE and _rne32_ok(am, S0_32):
+                _run32_rne(xbits, obits, base, B2, _I32(t32), S0_32, maxv32, EINT)
+            else:
+                _run32(xbits, obits, base, B2, _I32(t32), S0_32, cb, _bits_f32(cb), maxv32, EINT, MODE)
         return 0
 
     return kernel
