@@ -373,6 +373,26 @@ def test_quantize(cpp: None, name: str) -> None:
                 assert_values(got, want, f"quantize {name} {mode.name} {x.dtype} [{isa}]")
 
 
+@pytest.mark.parametrize("name", ["float16", "float8_e4m3fn", "float8_e5m2", "float4_e2m1fn", "p3109_k8p4ue"])
+def test_quantize_nearest_even_every_binade(cpp: None, name: str) -> None:
+    """Nearest-even quantize by the FPU (fast_rne_fpu): values in every binade of the input dtype,
+    their midpoints and neighbours, so that the clamp of its rounding constant is exercised where
+    the constant would overflow, under every overflow policy."""
+    fmt = FORMATS[name]
+    for dt, emax in ((np.float32, 127), (np.float64, 1023)):
+        e = np.arange(-emax + 1, emax + 1)
+        base = np.concatenate(
+            [np.ldexp(1.0, e), np.ldexp(1.5, e), np.ldexp(1.75, e), np.ldexp(1.0 + 2.0**-9, e)]
+        )
+        x = base.astype(dt)
+        x = np.concatenate([x, np.nextafter(x, dt(0)), np.nextafter(x, dt(np.inf))])
+        x = np.concatenate([x, -x])
+        for ovf in overflows(fmt):
+            want = quantize_reference(x, fmt, Rounding.NEAREST_EVEN, ovf, None, 0)
+            for isa, got in per_isa(lambda: quantize_cpp(x, fmt, Rounding.NEAREST_EVEN, ovf)):  # noqa: B023
+                assert_values(got, want, f"quantize {name} {ovf.name} {x.dtype} [{isa}]")
+
+
 # ---- adapters: dtypes, layouts, shapes ---------------------------------------------------------------------
 def test_half_precision_inputs(cpp: None) -> None:
     ml_dtypes = pytest.importorskip("ml_dtypes")

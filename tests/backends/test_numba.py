@@ -270,6 +270,13 @@ SPEC_CASES = [
     ("float4_e2m1fn", np.float32, "stochastic", "encode"),
     ("p3109_k8p4ue", np.float32, "toward_positive", "quantize"),
     ("float8_e4m3fn:nosub", np.float64, "nearest_even", "quantize"),
+    # nearest_even by the FPU (_fpu_rne_bits): subnormals, overflow policies, float64 lanes, unsigned,
+    # and a format without mantissa bits (left to the integer rule)
+    ("float16", np.float32, "nearest_even", "quantize-all-overflows"),
+    ("float8_e5m2", np.float32, "nearest_even", "quantize-all-overflows"),
+    ("float4_e2m1fn", np.float64, "nearest_even", "quantize"),
+    ("p3109_k8p4ue", np.float32, "nearest_even", "quantize"),
+    ("p3109_k8p1se", np.float32, "nearest_even", "quantize"),
 ]
 
 
@@ -282,6 +289,8 @@ def test_specialised_kernels(name, dtype, mode, kind, monkeypatch):
     fmt = _fmt_variant(name)
     mode = Rounding[mode.upper()]
     x = sweep_values(lowprec.get_format(name.split(":")[0]), dtype)
+    big = np.ldexp(1.5, np.arange(100, 127)).astype(dtype)  # every binade near float32's top
+    x = np.concatenate([x, big, -big])  # far beyond the format: overflow in every lane position
     if not fmt.has_nan:
         x = x[~np.isnan(x)]
     seeded = kind.endswith("-seed")
@@ -323,3 +332,19 @@ def test_specialised_threshold(dtype, monkeypatch):
     monkeypatch.setattr(_float_simd, "SPEC_MIN", 1 << 62)
     _same_values(spec, lowprec.quantize(x, fmt, mode, **kw))
     assert_codes_equal(codes, lowprec.encode(x, fmt, mode, **kw), x)
+
+
+@pytest.mark.parametrize(
+    ("name", "width", "expected"),
+    [("float16", 32, True), ("float4_e2m1fn", 64, True), ("bfloat16", 32, False), ("bfloat16", 64, True),
+     ("p3109_k8p1se", 32, False)],
+)  # fmt: skip
+def test_fpu_rne_selection(name, width, expected):
+    """The FPU form of nearest_even is used where it is exact: a mantissa bit, and its rounding
+    constant finite above the format's largest binade (bfloat16 from float32 is not)."""
+    from lowprec._api import _kparams
+    from lowprec._numba._float_simd import fast_consts, fpu_rne_ok
+
+    fmt = lowprec.get_format(name)
+    c = fast_consts(_kparams(fmt), width, int(Rounding.NEAREST_EVEN), int(resolve_overflow(fmt, None)))
+    assert fpu_rne_ok(c, width) is expected

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include "lowprec/core.h"
@@ -52,6 +53,8 @@ struct FastConsts {
   int64_t ovcode[2];  // code of an overflowing value: [positive, negative] (policy and mode applied)
   int64_t ovbits[2];  // input-dtype bits of the decoded overflow result (NaN: the quiet NaN of quantize_*)
   int64_t unit;       // 1, read at run time: GCC does not vectorise a constant shifted by per-lane counts
+  int64_t topb;       // the biased exponent one above the largest finite value's
+  bool fpu_rne;       // nearest-even quantize may run fast_rne_fpu (at least one mantissa bit, C finite)
 };
 
 namespace detail {
@@ -92,6 +95,8 @@ LOWPREC_HD inline FastConsts make_fast_consts(const FloatParams& p, int P, int m
   c.qminb = detail::input_bits(pow2(p.emin - p.mbits), P);
   c.signmask = static_cast<int64_t>(p.sign_mask);
   c.unit = 1;
+  c.topb = (c.maxb >> P) + 1;
+  c.fpu_rne = p.mbits >= 1 && c.topb + c.sh <= (P == 23 ? 254 : 2046);
   c.ok = true;
   return c;
 }
@@ -297,6 +302,49 @@ LOWPREC_HD LOWPREC_FAST_INLINE FastResult<I> fast_bits(I xb, const FastConsts& c
   }
   const I tiny = mask<I>(sig + addend >= bit) & qminb;
   const I qb = sel<I>(mask<I>(s <= P), (a + addend) & ~low, tiny);
+  const I over = mask<I>(qb > maxb);
+  const I keep_sign = negm & (mask<I>(qb != zero) | negzero_m);
+  FastResult<I> res;
+  res.slow = detail::slow_mask<I>(a, negm, eminb, unsigned_m, nosub_m);
+  res.code = zero;
+  res.bits = sel<I>(over, sel<I>(negm, ovbits_n, ovbits_p), qb | (keep_sign & signbit));
+  return res;
+}
+
+//: (slow, bits) of fast_bits<kNearestEven> by the FPU, for formats with FastConsts::fpu_rne. With
+//: C = 2**(e - M + P) for e the exponent of |x| clamped to the format's range (C's ulp is the format's
+//: step at |x|, and |x| < C), (|x| + C) - C is |x| rounded to the format's grid with ties to even in
+//: one addition: C's significand is 1.0, so a tie's even sum is the even code (hence M >= 1). The
+//: clamp keeps C finite; values beyond the largest binade are overflow either way.
+template <class I>
+LOWPREC_HD LOWPREC_FAST_INLINE FastResult<I> fast_rne_fpu(I xb, const FastConsts& c) {
+  using detail::mask;
+  using detail::sel;
+  using F = std::conditional_t<sizeof(I) == 4, float, double>;
+  constexpr int P = sizeof(I) == 4 ? 23 : 52;
+  constexpr I zero = 0;
+  constexpr I signbit = static_cast<I>(uint64_t{1} << (8 * sizeof(I) - 1));
+  const I eminb = static_cast<I>(c.eminb);
+  const I sh = static_cast<I>(c.sh);
+  const I maxb = static_cast<I>(c.maxb);
+  const I topb = static_cast<I>(c.topb);
+  const I ovbits_p = static_cast<I>(c.ovbits[0]);
+  const I ovbits_n = static_cast<I>(c.ovbits[1]);
+  const I negzero_m = mask<I>(c.negzero);
+  const I unsigned_m = mask<I>(!c.is_signed);
+  const I nosub_m = mask<I>(!c.subnormals);
+
+  const I negm = mask<I>(xb < zero);
+  const I a = xb & ~signbit;
+  const I exf = a >> P;
+  const I e_lo = exf > eminb ? exf : eminb;
+  const I cb = ((e_lo < topb ? e_lo : topb) + sh) << P;
+  F ax, big_c;
+  std::memcpy(&ax, &a, sizeof ax);
+  std::memcpy(&big_c, &cb, sizeof big_c);
+  const F v = (ax + big_c) - big_c;
+  I qb;
+  std::memcpy(&qb, &v, sizeof qb);
   const I over = mask<I>(qb > maxb);
   const I keep_sign = negm & (mask<I>(qb != zero) | negzero_m);
   FastResult<I> res;

@@ -203,6 +203,80 @@ def _shr(typingctx, a, s, lane):  # type: ignore[no-untyped-def]
     return lane(a, s, lane), _lane_shift_codegen("lshr", lane.bitwidth, a, s)
 
 
+@intrinsic
+def _as_float(typingctx, b, lane):  # type: ignore[no-untyped-def]
+    """The float of ``lane``'s width (float32 for int32 lanes, float64 for int64) whose bits are ``b``
+    (truncated or sign-extended to the lane first), emitted in place."""
+    if not isinstance(b, types.Integer) or not isinstance(lane, types.Integer):
+        return None
+    width = lane.bitwidth
+    ft = types.float32 if width == 32 else types.float64
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        v, w = args[0], ir.IntType(width)
+        if b.bitwidth > width:
+            v = builder.trunc(v, w)
+        elif b.bitwidth < width:
+            v = builder.sext(v, w)
+        return builder.bitcast(v, ir.FloatType() if width == 32 else ir.DoubleType())
+
+    return ft(b, lane), codegen
+
+
+@intrinsic
+def _float_bits(typingctx, v):  # type: ignore[no-untyped-def]
+    """The bits of a float32 (as int32) or float64 (as int64), emitted in place."""
+    if not isinstance(v, types.Float):
+        return None
+    it = types.int32 if v.bitwidth == 32 else types.int64
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.bitcast(args[0], ir.IntType(v.bitwidth))
+
+    return it(v), codegen
+
+
+def fpu_rne_ok(consts: tuple, width: int) -> bool:
+    """Whether :func:`_fpu_rne_bits` covers the format of :func:`fast_consts` tuple ``consts``: at
+    least one mantissa bit (with none, the even neighbour of a tie is not the even code), and the
+    rounding constant ``C`` finite up to one binade above the format's largest value."""
+    in_m, _, expf = _in_consts(width)
+    top = (int(consts[C_MAXB]) >> in_m) + 1
+    return int(consts[C_MB]) >= 1 and top + int(consts[C_SH]) <= expf - 1
+
+
+@numba.njit(inline="always", **_NJ)
+def _fpu_rne_bits(a, neg, c, in_m, expf, signbit, lane):
+    """``(slow, bits)`` of :func:`_fast_bits` for RNE, by the FPU (formats of :func:`fpu_rne_ok`).
+
+    With ``C = 2**(e - M + in_m)`` for ``e`` the exponent of ``|x|`` clamped to the format's range
+    (its ulp is the format's step at ``|x|``, and ``|x| < C``), ``(|x| + C) - C`` is ``|x|`` rounded
+    to the format's grid with ties to even in one addition: ``C``'s significand is 1.0, so a tie's
+    even sum is the even code. Values beyond the largest binade are overflow either way.
+    """
+    one = np.int64(1)
+    zero = np.int64(0)
+    eminb = _w(c[C_EMINB], lane)
+    sh = _w(c[C_SH], lane)
+    maxb = _w(c[C_MAXB], lane)
+    topb = _w((c[C_MAXB] >> in_m) + one, lane)
+    ovbitsp, ovbitsn = _w(c[C_OVBITSP], lane), _w(c[C_OVBITSN], lane)
+    signbit = _w(signbit, lane)
+    negzero = c[C_NEGZERO] != 0
+    a = _w(a, lane)
+    exf = _w(a >> in_m, lane)
+    slow = _is_slow(a, neg, c, in_m, expf)
+    ec = _w(min(max(exf, eminb), topb), lane)
+    big_c = _as_float(_shl(_w(ec + sh, lane), in_m, lane), lane)
+    v = (_as_float(a, lane) + big_c) - big_c
+    qb = _w(_float_bits(v), lane)
+    over = qb > maxb
+    keep_sign = neg & ((qb != zero) | negzero)
+    bits = _w(qb | (signbit if keep_sign else zero), lane)
+    bits = _w((ovbitsn if neg else ovbitsp) if over else bits, lane)
+    return slow, bits
+
+
 @numba.njit(inline="always", **_NJ)
 def _fast_elem(a, neg, r, n, c, mode, in_m, expf, signbit, lane):
     """``(slow, code, bits)`` of one element: the code with its sign, and the rounded value's bits
@@ -430,6 +504,7 @@ def simd_kernels(mode: int, width: int, explicit_bits: bool = False, consts: tup
     MODE = np.int64(mode)
     STOCH = mode >= SR
     ADDEND = mode in (RNE, RNA, RNZ, RTZ, RTP, RTN)  # quantize through _fast_bits
+    FPU = SPEC and mode == RNE and fpu_rne_ok(consts, width)  # ... or through _fpu_rne_bits
     EXPLICIT = bool(explicit_bits) and STOCH
     IN_M, _, EXPF = (np.int64(v) for v in _in_consts(width))
     WIDTH = np.int64(width)
@@ -476,7 +551,9 @@ def simd_kernels(mode: int, width: int, explicit_bits: bool = False, consts: tup
             for j in range(xs.size):
                 xb = np.int64(xs[j])
                 r = _random(STOCH, EXPLICIT, key, rs, base + j if not EXPLICIT else j, n)
-                if ADDEND:
+                if FPU:
+                    slow, bits = _fpu_rne_bits(xb & ~SIGNBIT, xb < 0, c, IN_M, EXPF, SIGNBIT, LANE)
+                elif ADDEND:
                     slow, bits = _fast_bits(xb & ~SIGNBIT, xb < 0, c, MODE, IN_M, EXPF, SIGNBIT, LANE)
                 else:
                     slow, _, bits = _fast_elem(
