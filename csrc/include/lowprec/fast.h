@@ -148,6 +148,70 @@ LOWPREC_HD LOWPREC_FAST_INLINE I slow_mask(I a, I negm, I eminb, I unsigned_m, I
   return mask<I>(exf == expf) | (negm & unsigned_m) | (nosub_m & mask<I>(e_eff < eminb) & mask<I>(a != I(0)));
 }
 
+//: The per-call constants of FastConsts in lane form. Every one is read unconditionally, up front: a
+//: load under a select stops the vectoriser.
+template <class I>
+struct LaneConsts {
+  I mb, eminb, sh, qminb, maxb, topb, signmask, ovcode_p, ovcode_n, ovbits_p, ovbits_n;
+  I negzero_m, unsigned_m, nosub_m, mb0_m, unit;
+};
+
+template <class I>
+LOWPREC_HD LOWPREC_FAST_INLINE LaneConsts<I> lane_consts(const FastConsts& c) {
+  LaneConsts<I> k;
+  k.mb = static_cast<I>(c.mbits);
+  k.eminb = static_cast<I>(c.eminb);
+  k.sh = static_cast<I>(c.sh);
+  k.qminb = static_cast<I>(c.qminb);
+  k.maxb = static_cast<I>(c.maxb);
+  k.topb = static_cast<I>(c.topb);
+  k.signmask = static_cast<I>(c.signmask);
+  k.ovcode_p = static_cast<I>(c.ovcode[0]);
+  k.ovcode_n = static_cast<I>(c.ovcode[1]);
+  k.ovbits_p = static_cast<I>(c.ovbits[0]);
+  k.ovbits_n = static_cast<I>(c.ovbits[1]);
+  k.negzero_m = mask<I>(c.negzero);
+  k.unsigned_m = mask<I>(!c.is_signed);
+  k.nosub_m = mask<I>(!c.subnormals);
+  k.mb0_m = mask<I>(c.mbits == 0);
+  k.unit = static_cast<I>(c.unit);
+  return k;
+}
+
+//: An element's sign mask, magnitude bits, exponent field, significand (implicit bit included) and
+//: rounding position: bit s of the significand, s = P - M plus the binades below the format's emin,
+//: clamped to s_c <= P + 2 (beyond P + 1 every bit goes, as at P + 2); bit = 2**s_c.
+template <class I>
+struct Position {
+  I negm, a, exf, e_eff, sig, s, s_c, bit;
+};
+
+template <class I>
+LOWPREC_HD LOWPREC_FAST_INLINE Position<I> position(I xb, const LaneConsts<I>& k) {
+  constexpr int P = sizeof(I) == 4 ? 23 : 52;
+  constexpr I one = 1;
+  constexpr I zero = 0;
+  constexpr I signbit = static_cast<I>(uint64_t{1} << (8 * sizeof(I) - 1));  // the top bit (a negative I)
+  Position<I> q;
+  q.negm = mask<I>(xb < zero);
+  q.a = xb & ~signbit;
+  q.exf = q.a >> P;
+  q.e_eff = q.exf > one ? q.exf : one;
+  q.sig = (q.a & ((one << P) - one)) | (mask<I>(q.exf != zero) & (one << P));
+  q.s = k.sh + max0<I>(k.eminb - q.e_eff);
+  q.s_c = q.s < P + 2 ? q.s : static_cast<I>(P + 2);
+  q.bit = shl<I>(k.unit, q.s_c);
+  return q;
+}
+
+//: The result's input-dtype bits from the rounded magnitude bits qb: the sign where kept, and the
+//: overflow result beyond the largest finite value.
+template <class I>
+LOWPREC_HD LOWPREC_FAST_INLINE I signed_bits(I qb, I negm, I keep_sign, const LaneConsts<I>& k) {
+  constexpr I signbit = static_cast<I>(uint64_t{1} << (8 * sizeof(I) - 1));
+  return sel<I>(mask<I>(qb > k.maxb), sel<I>(negm, k.ovbits_n, k.ovbits_p), qb | (keep_sign & signbit));
+}
+
 }  // namespace detail
 
 //: Whether an element of magnitude bits `a` (sign `neg`) needs the exact rule. I: int32_t (float32)
@@ -170,34 +234,12 @@ LOWPREC_HD LOWPREC_FAST_INLINE FastResult<I> fast_elem(I xb, uint64_t r, int n, 
   constexpr int P = sizeof(I) == 4 ? 23 : 52;
   constexpr I one = 1;
   constexpr I zero = 0;
-  constexpr I signbit = static_cast<I>(uint64_t{1} << (8 * sizeof(I) - 1));  // the top bit (a negative I)
-  // every constant is read unconditionally up front: a load under a select stops the vectoriser
-  const I mb = static_cast<I>(c.mbits);
-  const I eminb = static_cast<I>(c.eminb);
-  const I sh = static_cast<I>(c.sh);
-  const I qminb = static_cast<I>(c.qminb);
-  const I maxb = static_cast<I>(c.maxb);
-  const I signmask = static_cast<I>(c.signmask);
-  const I ovcode_p = static_cast<I>(c.ovcode[0]);
-  const I ovcode_n = static_cast<I>(c.ovcode[1]);
-  const I ovbits_p = static_cast<I>(c.ovbits[0]);
-  const I ovbits_n = static_cast<I>(c.ovbits[1]);
-  const I negzero_m = mask<I>(c.negzero);
-  const I unsigned_m = mask<I>(!c.is_signed);
-  const I nosub_m = mask<I>(!c.subnormals);
-  const I unit = static_cast<I>(c.unit);
-
-  const I negm = mask<I>(xb < zero);
-  const I a = xb & ~signbit;
-  const I exf = a >> P;
-  const I e_eff = exf > one ? exf : one;
-  const I sig = (a & ((one << P) - one)) | (mask<I>(exf != zero) & (one << P));
-  const I s = sh + max0<I>(eminb - e_eff);              // rounding position (binades below emin add)
-  const I s_c = s < P + 2 ? s : static_cast<I>(P + 2);  // beyond P + 1 every bit goes, as at P + 2
-  const I bit = shl<I>(unit, s_c);
+  const detail::LaneConsts<I> k = detail::lane_consts<I>(c);
+  const detail::Position<I> q = detail::position<I>(xb, k);
+  const I negm = q.negm, a = q.a, e_eff = q.e_eff, sig = q.sig, s = q.s, s_c = q.s_c, bit = q.bit;
   const I rem = sig & (bit - one);
   const I half = bit >> 1;
-  const I lo = shr<I>(sig, s_c) + shl<I>(max0<I>(e_eff - eminb), mb);  // truncated magnitude code
+  const I lo = shr<I>(sig, s_c) + shl<I>(max0<I>(e_eff - k.eminb), k.mb);  // truncated magnitude code
   const I inexact = mask<I>(rem != zero);
   const I odd = -(lo & one);
   I up;
@@ -228,14 +270,14 @@ LOWPREC_HD LOWPREC_FAST_INLINE FastResult<I> fast_elem(I xb, uint64_t r, int n, 
   const I mag = lo + inc;
   // the rounded magnitude in the input's bits; below the whole significand: 0 or the smallest subnormal
   const I sm = s < P ? s : static_cast<I>(P);
-  const I qb_in = (a & ~(shl<I>(unit, sm) - one)) + shl<I>(inc, sm);
-  const I qb = sel<I>(mask<I>(s <= P), qb_in, up & qminb);
-  const I over = mask<I>(qb > maxb);
-  const I keep_sign = negm & (mask<I>(mag != zero) | negzero_m);
+  const I qb_in = (a & ~(shl<I>(k.unit, sm) - one)) + shl<I>(inc, sm);
+  const I qb = sel<I>(mask<I>(s <= P), qb_in, up & k.qminb);
+  const I over = mask<I>(qb > k.maxb);
+  const I keep_sign = negm & (mask<I>(mag != zero) | k.negzero_m);
   FastResult<I> res;
-  res.slow = detail::slow_mask<I>(a, negm, eminb, unsigned_m, nosub_m);
-  res.code = sel<I>(over, sel<I>(negm, ovcode_n, ovcode_p), mag | (keep_sign & signmask));
-  res.bits = sel<I>(over, sel<I>(negm, ovbits_n, ovbits_p), qb | (keep_sign & signbit));
+  res.slow = detail::slow_mask<I>(a, negm, k.eminb, k.unsigned_m, k.nosub_m);
+  res.code = sel<I>(over, sel<I>(negm, k.ovcode_n, k.ovcode_p), mag | (keep_sign & k.signmask));
+  res.bits = detail::signed_bits<I>(qb, negm, keep_sign, k);
   return res;
 }
 
@@ -243,6 +285,18 @@ LOWPREC_HD LOWPREC_FAST_INLINE FastResult<I> fast_elem(I xb, uint64_t r, int n, 
 template <int Mode>
 inline constexpr bool kAddendMode = Mode == kNearestEven || Mode == kNearestAway || Mode == kNearestZero ||
                                     Mode == kTowardZero || Mode == kTowardPositive || Mode == kTowardNegative;
+
+//: The FastResult of a rule that forms no code (fast_bits, fast_rne_fpu): from the rounded magnitude
+//: bits qb, the sign mask negm and the magnitude bits a of the input.
+template <class I>
+LOWPREC_HD LOWPREC_FAST_INLINE FastResult<I> bits_result(I qb, I negm, I a, const detail::LaneConsts<I>& k) {
+  const I keep_sign = negm & (detail::mask<I>(qb != I(0)) | k.negzero_m);  // a zero keeps -0 if the format has it
+  FastResult<I> res;
+  res.slow = detail::slow_mask<I>(a, negm, k.eminb, k.unsigned_m, k.nosub_m);
+  res.code = I(0);
+  res.bits = detail::signed_bits<I>(qb, negm, keep_sign, k);
+  return res;
+}
 
 //: (slow, bits) of the fast rule for the modes of kAddendMode: the same bits as fast_elem with fewer
 //: operations, because no code is formed. With bit = 2**s and addend < bit, rounding the magnitude
@@ -254,40 +308,18 @@ template <int Mode, class I>
 LOWPREC_HD LOWPREC_FAST_INLINE FastResult<I> fast_bits(I xb, const FastConsts& c) {
   static_assert(kAddendMode<Mode>, "fast_bits: a mode that rounds by an addend");
   using detail::mask;
-  using detail::max0;
-  using detail::sel;
-  using detail::shl;
-  using detail::shr;
+  const detail::LaneConsts<I> k = detail::lane_consts<I>(c);
+  const detail::Position<I> q = detail::position<I>(xb, k);
   constexpr int P = sizeof(I) == 4 ? 23 : 52;
   constexpr I one = 1;
   constexpr I zero = 0;
-  constexpr I signbit = static_cast<I>(uint64_t{1} << (8 * sizeof(I) - 1));
-  const I mb0_m = mask<I>(c.mbits == 0);
-  const I eminb = static_cast<I>(c.eminb);
-  const I sh = static_cast<I>(c.sh);
-  const I qminb = static_cast<I>(c.qminb);
-  const I maxb = static_cast<I>(c.maxb);
-  const I ovbits_p = static_cast<I>(c.ovbits[0]);
-  const I ovbits_n = static_cast<I>(c.ovbits[1]);
-  const I negzero_m = mask<I>(c.negzero);
-  const I unsigned_m = mask<I>(!c.is_signed);
-  const I nosub_m = mask<I>(!c.subnormals);
-  const I unit = static_cast<I>(c.unit);
-
-  const I negm = mask<I>(xb < zero);
-  const I a = xb & ~signbit;
-  const I exf = a >> P;
-  const I e_eff = exf > one ? exf : one;
-  const I sig = (a & ((one << P) - one)) | (mask<I>(exf != zero) & (one << P));
-  const I s = sh + max0<I>(eminb - e_eff);
-  const I s_c = s < P + 2 ? s : static_cast<I>(P + 2);
-  const I bit = shl<I>(unit, s_c);
+  const I negm = q.negm, a = q.a, sig = q.sig, s_c = q.s_c, bit = q.bit;
   const I low = bit - one;
   const I half = bit >> 1;
   I addend;
   if constexpr (Mode == kNearestEven) {
     // the kept part's last bit; with no mantissa bits it also counts the binades above emin
-    const I kept = shr<I>(sig, s_c) + (mb0_m & max0<I>(e_eff - eminb));
+    const I kept = detail::shr<I>(sig, s_c) + (k.mb0_m & detail::max0<I>(q.e_eff - k.eminb));
     addend = (half - one + (kept & one)) & low;
   } else if constexpr (Mode == kNearestAway) {
     addend = half;
@@ -300,15 +332,9 @@ LOWPREC_HD LOWPREC_FAST_INLINE FastResult<I> fast_bits(I xb, const FastConsts& c
   } else {
     addend = zero;
   }
-  const I tiny = mask<I>(sig + addend >= bit) & qminb;
-  const I qb = sel<I>(mask<I>(s <= P), (a + addend) & ~low, tiny);
-  const I over = mask<I>(qb > maxb);
-  const I keep_sign = negm & (mask<I>(qb != zero) | negzero_m);
-  FastResult<I> res;
-  res.slow = detail::slow_mask<I>(a, negm, eminb, unsigned_m, nosub_m);
-  res.code = zero;
-  res.bits = sel<I>(over, sel<I>(negm, ovbits_n, ovbits_p), qb | (keep_sign & signbit));
-  return res;
+  const I tiny = mask<I>(sig + addend >= bit) & k.qminb;
+  const I qb = detail::sel<I>(mask<I>(q.s <= P), (a + addend) & ~low, tiny);
+  return bits_result<I>(qb, negm, a, k);
 }
 
 //: (slow, bits) of fast_bits<kNearestEven> by the FPU, for formats with FastConsts::fpu_rne. With
@@ -319,39 +345,23 @@ LOWPREC_HD LOWPREC_FAST_INLINE FastResult<I> fast_bits(I xb, const FastConsts& c
 template <class I>
 LOWPREC_HD LOWPREC_FAST_INLINE FastResult<I> fast_rne_fpu(I xb, const FastConsts& c) {
   using detail::mask;
-  using detail::sel;
   using F = std::conditional_t<sizeof(I) == 4, float, double>;
   constexpr int P = sizeof(I) == 4 ? 23 : 52;
   constexpr I zero = 0;
   constexpr I signbit = static_cast<I>(uint64_t{1} << (8 * sizeof(I) - 1));
-  const I eminb = static_cast<I>(c.eminb);
-  const I sh = static_cast<I>(c.sh);
-  const I maxb = static_cast<I>(c.maxb);
-  const I topb = static_cast<I>(c.topb);
-  const I ovbits_p = static_cast<I>(c.ovbits[0]);
-  const I ovbits_n = static_cast<I>(c.ovbits[1]);
-  const I negzero_m = mask<I>(c.negzero);
-  const I unsigned_m = mask<I>(!c.is_signed);
-  const I nosub_m = mask<I>(!c.subnormals);
-
+  const detail::LaneConsts<I> k = detail::lane_consts<I>(c);
   const I negm = mask<I>(xb < zero);
   const I a = xb & ~signbit;
   const I exf = a >> P;
-  const I e_lo = exf > eminb ? exf : eminb;
-  const I cb = ((e_lo < topb ? e_lo : topb) + sh) << P;
+  const I e_lo = exf > k.eminb ? exf : k.eminb;
+  const I cb = ((e_lo < k.topb ? e_lo : k.topb) + k.sh) << P;
   F ax, big_c;
   std::memcpy(&ax, &a, sizeof ax);
   std::memcpy(&big_c, &cb, sizeof big_c);
   const F v = (ax + big_c) - big_c;
   I qb;
   std::memcpy(&qb, &v, sizeof qb);
-  const I over = mask<I>(qb > maxb);
-  const I keep_sign = negm & (mask<I>(qb != zero) | negzero_m);
-  FastResult<I> res;
-  res.slow = detail::slow_mask<I>(a, negm, eminb, unsigned_m, nosub_m);
-  res.code = zero;
-  res.bits = sel<I>(over, sel<I>(negm, ovbits_n, ovbits_p), qb | (keep_sign & signbit));
-  return res;
+  return bits_result<I>(qb, negm, a, k);
 }
 
 }  // namespace lowprec

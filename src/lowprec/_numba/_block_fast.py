@@ -428,13 +428,9 @@ def _r1_blocks(xf, xbits, blk0, blk1, dims, bdims, rule, ein, sin, ep, g, den, s
     fast32 = (not amax_rule) and what == 0 and mode < SR and obits.size > 0
     s0_32 = _I32(23 - mbits)
     # block coordinates (pp, j1, qq, j2) of blk0, then stepped: no divisions per block
-    j2 = blk0 % nb2
-    t = blk0 // nb2
-    qq = t % big_q
-    t //= big_q
-    j1 = t % nb1
-    pp = t // nb1
-    j2 -= 1
+    pp, qq, i1_0, _i1_1, i2_0, _i2_1 = block_span(np.int64(blk0), dims, bdims)
+    j1 = i1_0 // b1
+    j2 = i2_0 // b2 - 1
     for blk in range(blk0, blk1):
         j2 += 1
         if j2 == nb2:

@@ -236,6 +236,25 @@ def _float_bits(typingctx, v):  # type: ignore[no-untyped-def]
     return it(v), codegen
 
 
+@numba.njit(inline="always", **_NJ)
+def _position(a, c, in_m, lane):
+    """``(e_eff, sig, s, s_c, bit)`` of the magnitude bits ``a`` (already in ``lane``'s type): the
+    exponent field (at least 1), the significand with its implicit bit, and the rounding position:
+    bit ``s = (in_m - M) + max(emin_b - e_eff, 0)`` of the significand, clamped to ``s_c <= in_m + 2``
+    (beyond ``in_m + 1`` every bit goes, as at ``in_m + 2``), ``bit = 2**s_c``."""
+    one = np.int64(1)
+    zero = np.int64(0)
+    smask = np.int64(31) if in_m == 23 else np.int64(63)  # shift counts are < the lane width
+    eminb = _w(c[C_EMINB], lane)
+    sh = _w(c[C_SH], lane)
+    exf = _w(a >> in_m, lane)
+    e_eff = _w(max(exf, one), lane)
+    sig = _w(_w(a & ((one << in_m) - 1), lane) | _w((one << in_m) if exf != 0 else zero, lane), lane)
+    s = _w(sh + _w(max(_w(eminb - e_eff, lane), zero), lane), lane)  # binades below emin add
+    s_c = _w(_w(min(s, in_m + 2), lane) & smask, lane)
+    return e_eff, sig, s, s_c, _shl(one, s_c, lane)
+
+
 def fpu_rne_ok(consts: tuple, width: int) -> bool:
     """Whether :func:`_fpu_rne_bits` covers the format of :func:`fast_consts` tuple ``consts``: at
     least one mantissa bit (with none, the even neighbour of a tie is not the even code), and the
@@ -254,15 +273,9 @@ def _fpu_rne_bits(a, neg, c, in_m, expf, signbit, lane):
     to the format's grid with ties to even in one addition: ``C``'s significand is 1.0, so a tie's
     even sum is the even code. Values beyond the largest binade are overflow either way.
     """
-    one = np.int64(1)
-    zero = np.int64(0)
     eminb = _w(c[C_EMINB], lane)
     sh = _w(c[C_SH], lane)
-    maxb = _w(c[C_MAXB], lane)
-    topb = _w((c[C_MAXB] >> in_m) + one, lane)
-    ovbitsp, ovbitsn = _w(c[C_OVBITSP], lane), _w(c[C_OVBITSN], lane)
-    signbit = _w(signbit, lane)
-    negzero = c[C_NEGZERO] != 0
+    topb = _w((c[C_MAXB] >> in_m) + np.int64(1), lane)
     a = _w(a, lane)
     exf = _w(a >> in_m, lane)
     slow = _is_slow(a, neg, c, in_m, expf)
@@ -270,11 +283,10 @@ def _fpu_rne_bits(a, neg, c, in_m, expf, signbit, lane):
     big_c = _as_float(_shl(_w(ec + sh, lane), in_m, lane), lane)
     v = (_as_float(a, lane) + big_c) - big_c
     qb = _w(_float_bits(v), lane)
-    over = qb > maxb
-    keep_sign = neg & ((qb != zero) | negzero)
-    bits = _w(qb | (signbit if keep_sign else zero), lane)
-    bits = _w((ovbitsn if neg else ovbitsp) if over else bits, lane)
-    return slow, bits
+    over = qb > _w(c[C_MAXB], lane)
+    keep_sign = neg & ((qb != np.int64(0)) | (c[C_NEGZERO] != 0))
+    bits = _w(qb | (_w(signbit, lane) if keep_sign else np.int64(0)), lane)
+    return slow, _w((_w(c[C_OVBITSN], lane) if neg else _w(c[C_OVBITSP], lane)) if over else bits, lane)
 
 
 @numba.njit(inline="always", **_NJ)
@@ -290,24 +302,14 @@ def _fast_elem(a, neg, r, n, c, mode, in_m, expf, signbit, lane):
     smask = np.int64(31) if in_m == 23 else np.int64(63)  # shift counts are < the lane width
     mb = _w(c[C_MB] & smask, lane)
     eminb = _w(c[C_EMINB], lane)
-    sh = _w(c[C_SH], lane)
     maxb = _w(c[C_MAXB], lane)
     qminb = _w(c[C_QMINB], lane)
     signmask = _w(c[C_SIGNMASK], lane)
     ovcodep, ovcoden = _w(c[C_OVCODEP], lane), _w(c[C_OVCODEN], lane)
-    ovbitsp, ovbitsn = _w(c[C_OVBITSP], lane), _w(c[C_OVBITSN], lane)
-    signbit = _w(signbit, lane)
     negzero = c[C_NEGZERO] != 0
     a = _w(a, lane)
-    exf = _w(a >> in_m, lane)
-    e_eff = _w(max(exf, one), lane)
     slow = _is_slow(a, neg, c, in_m, expf)
-    mant = _w(a & ((one << in_m) - 1), lane)
-    sig = _w(mant | _w((one << in_m) if exf != 0 else zero, lane), lane)
-    deficit = _w(max(_w(eminb - e_eff, lane), zero), lane)  # binades below the target's emin
-    s = _w(sh + deficit, lane)  # rounding position in the significand
-    s_c = _w(_w(min(s, in_m + 2), lane) & smask, lane)  # beyond in_m + 1 all bits go, as at in_m + 2
-    bit = _shl(one, s_c, lane)
+    e_eff, sig, s, s_c, bit = _position(a, c, in_m, lane)
     rem = _w(sig & _w(bit - one, lane), lane)
     half = _w(bit >> one, lane)
     above = _w(max(_w(e_eff - eminb, lane), zero), lane)  # binades above the target's emin
@@ -348,9 +350,8 @@ def _fast_elem(a, neg, r, n, c, mode, in_m, expf, signbit, lane):
     keep_sign = neg & ((mag != zero) | negzero)
     code = _w(mag | (signmask if keep_sign else zero), lane)
     code = _w((ovcoden if neg else ovcodep) if over else code, lane)
-    bits = _w(qb | (signbit if keep_sign else zero), lane)
-    bits = _w((ovbitsn if neg else ovbitsp) if over else bits, lane)
-    return slow, code, bits
+    bits = _w(qb | (_w(signbit, lane) if keep_sign else zero), lane)
+    return slow, code, _w((_w(c[C_OVBITSN], lane) if neg else _w(c[C_OVBITSP], lane)) if over else bits, lane)
 
 
 @numba.njit(inline="always", **_NJ)
@@ -368,23 +369,12 @@ def _fast_bits(a, neg, c, mode, in_m, expf, signbit, lane):
     """
     one = np.int64(1)
     zero = np.int64(0)
-    smask = np.int64(31) if in_m == 23 else np.int64(63)
     mb0 = c[C_MB] == 0
     eminb = _w(c[C_EMINB], lane)
-    sh = _w(c[C_SH], lane)
-    maxb = _w(c[C_MAXB], lane)
     qminb = _w(c[C_QMINB], lane)
-    ovbitsp, ovbitsn = _w(c[C_OVBITSP], lane), _w(c[C_OVBITSN], lane)
-    signbit = _w(signbit, lane)
-    negzero = c[C_NEGZERO] != 0
     a = _w(a, lane)
-    exf = _w(a >> in_m, lane)
-    e_eff = _w(max(exf, one), lane)
     slow = _is_slow(a, neg, c, in_m, expf)
-    sig = _w(_w(a & ((one << in_m) - 1), lane) | _w((one << in_m) if exf != 0 else zero, lane), lane)
-    s = _w(sh + _w(max(_w(eminb - e_eff, lane), zero), lane), lane)
-    s_c = _w(_w(min(s, in_m + 2), lane) & smask, lane)
-    bit = _shl(one, s_c, lane)
+    e_eff, sig, s, s_c, bit = _position(a, c, in_m, lane)
     mask = _w(bit - one, lane)
     half = _w(bit >> one, lane)
     if mode == RNE:
@@ -407,11 +397,10 @@ def _fast_bits(a, neg, c, mode, in_m, expf, signbit, lane):
     qb = _w(_w(a + addend, lane) & _w(~mask, lane), lane)
     tiny = _w(qminb if _w(sig + addend, lane) >= bit else zero, lane)
     qb = _w(qb if s <= in_m else tiny, lane)
-    over = qb > maxb
-    keep_sign = neg & ((qb != zero) | negzero)
-    bits = _w(qb | (signbit if keep_sign else zero), lane)
-    bits = _w((ovbitsn if neg else ovbitsp) if over else bits, lane)
-    return slow, bits
+    over = qb > _w(c[C_MAXB], lane)
+    keep_sign = neg & ((qb != zero) | (c[C_NEGZERO] != 0))
+    bits = _w(qb | (_w(signbit, lane) if keep_sign else zero), lane)
+    return slow, _w((_w(c[C_OVBITSN], lane) if neg else _w(c[C_OVBITSP], lane)) if over else bits, lane)
 
 
 @numba.njit(inline="always", **_NJ)
