@@ -252,8 +252,11 @@ def fixed_quantize(
     elif backend == "cpp":
         from ._cpp import fixed_quantize_cpp
 
+        direct = out is not None and not np.may_share_memory(out, arr)  # else through a temporary
         res = fixed_quantize_cpp(arr, f, q, o, sat_bits, seed_ if rmode == 1 else None,
-                                 rbits if rmode == 2 else None, n)  # fmt: skip
+                                 rbits if rmode == 2 else None, n, out=out if direct else None)  # fmt: skip
+        if direct:
+            return out
     else:
         from ._numba._fixed import quantize_float_kernel
 

@@ -346,6 +346,12 @@ def test_specials_empty_scalars_and_layouts():
     y = x.copy()
     fixed_quantize(x, fmt, "TRN", backend="cpp")
     assert np.array_equal(x, y)
+    outc = np.empty_like(x)  # a contiguous out: written by the kernel
+    assert fixed_quantize(x, fmt, "RND_CONV", "SAT", out=outc, backend="cpp") is outc
+    _assert_same_values(outc, fixed_quantize(x, fmt, "RND_CONV", "SAT", backend="reference"))
+    want = fixed_quantize(y, fmt, "RND", "SAT", backend="reference")
+    assert fixed_quantize(y, fmt, "RND", "SAT", out=y, backend="cpp") is y  # in place
+    _assert_same_values(y, want)
 
 
 def test_explicit_random_bits_dtypes_and_checks():
