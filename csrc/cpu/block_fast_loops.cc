@@ -1,7 +1,8 @@
-// Driver of the fast block rule: per block, the amax of its rows (a vectorised integer max), the
-// scale from block.h, then the rows through the vectorised element rule when the block's grid is
-// exact in float32; NaN/Inf blocks and the rare blocks whose grid is not (amax below about 2**-100
-// or beyond float32 after scaling) go through block.h's exact per-block rule. OpenMP across blocks.
+// Driver of the fast block rules (lowprec/block_fast.h): blocks that tile their rows take one fused
+// vectorised pass per 128 blocks (amax, scale, elements); other layouts go block by block (the amax
+// of its rows, then the rows). NaN/Inf blocks and the rare blocks whose grid is not exact in float32
+// (amax below about 2**-100, or beyond float32 after scaling) go through block.h's exact per-block
+// rule. OpenMP across blocks.
 #include "block_fast_loops.h"
 
 #include <cstring>

@@ -1,15 +1,16 @@
-// lowprec block-scaled formats: the vectorisable element rule of power-of-two blocks on float32
-// input, bit-exact with block.h's exact rule where it applies (the Numba twin is `_elem32` in
-// src/lowprec/_numba/_block_fast.py).
+// lowprec block-scaled formats: vectorisable element rules for float32 input, bit-exact with
+// block.h's exact rule where they apply (the Numba twins are in src/lowprec/_numba/_block_fast.py).
 //
-// A block of scale 2**e rounds its elements on the grid "element format x 2**e". When that grid is
-// exact in float32 (its smallest normal is a float32 normal, its largest value is finite), every
-// element is rounded on its own float32 bits, in int32 lanes: shift right by 23 - M (more below
-// the grid's smallest normal), decide the carry with the rounding mode, and rebuild the value with
-// the carry running into the exponent (normal range) or by a magic-number subtraction (subnormal
-// range, exact: c = 2**23 * Q has ulp Q); saturation is a min against the grid's largest value.
-// Deterministic modes; quantize only (values, not codes). Blocks whose grid does not fit, or that
-// hold NaN/Inf, are the caller's.
+// Power-of-two scales (block_elem32, Numba `_elem32`): a block of scale 2**e rounds its elements on
+// the grid "element format x 2**e". When that grid is exact in float32 (its smallest normal is a
+// float32 normal, its largest value is finite), every element is rounded on its own float32 bits,
+// in int32 lanes: shift right by 23 - M (more below the grid's smallest normal), decide the carry
+// with the rounding mode, and rebuild the value with the carry running into the exponent (normal
+// range) or by a magic-number subtraction (subnormal range, exact: c = 2**23 * Q has ulp Q);
+// saturation is a min against the grid's largest value. Round-to-nearest-even can instead use the
+// FPU (block_elem32_rne). The amax rule (NVFP4; block_elem_div) divides in float64, below.
+// Deterministic modes; quantize only (values, not codes). Blocks the rules do not cover (NaN/Inf,
+// a grid beyond float32) are the caller's.
 #pragma once
 
 #include <cmath>
