@@ -337,14 +337,15 @@ def test_specialised_threshold(dtype, monkeypatch):
 @pytest.mark.parametrize(
     ("name", "width", "expected"),
     [("float16", 32, True), ("float4_e2m1fn", 64, True), ("bfloat16", 32, False), ("bfloat16", 64, True),
-     ("p3109_k8p1se", 32, False)],
+     ("p3109_k8p1se", 32, False), ("e5m3_bias125", 32, False), ("e5m3_bias125", 64, True)],
 )  # fmt: skip
 def test_fpu_rne_selection(name, width, expected):
-    """The FPU form of nearest_even is used where it is exact: a mantissa bit, and its rounding
-    constant finite above the format's largest binade (bfloat16 from float32 is not)."""
+    """The FPU form of nearest_even is used where it is exact: a mantissa bit, its rounding constant
+    finite above the format's largest binade (bfloat16 from float32 is not), and no subnormal of
+    the input dtype on the format's grid (e5m3 with bias 125 reaches 2**-127: not from float32)."""
     from lowprec._api import _kparams
     from lowprec._numba._float_simd import fast_consts, fpu_rne_ok
 
-    fmt = lowprec.get_format(name)
+    fmt = lowprec.FloatFormat(5, 3, bias=125) if name == "e5m3_bias125" else lowprec.get_format(name)
     c = fast_consts(_kparams(fmt), width, int(Rounding.NEAREST_EVEN), int(resolve_overflow(fmt, None)))
     assert fpu_rne_ok(c, width) is expected

@@ -190,9 +190,11 @@ LOWPREC_HD LOWPREC_FAST_INLINE int32_t block_elem32_rne(int32_t xi, const BlockG
   return vb | (keep & I(0x80000000u));
 }
 
-//: Whether block_elem32_rne may round a block of amax bits `am` on grid `g`.
+//: Whether block_elem32_rne may round a block of amax bits `am` on grid `g`: C stays finite, and the
+//: grid's smallest step is at least twice float32's smallest normal, so that no subnormal takes part
+//: (a thread that flushes subnormals, FTZ/DAZ, gets the same bits).
 LOWPREC_HD LOWPREC_FAST_INLINE bool block_rne32_ok(int32_t am, const BlockGrid32& g) {
-  return (am >> 23) + g.s0 <= 254;
+  return (am >> 23) + g.s0 <= 254 && (g.cb >> 23) >= 25;
 }
 
 // ---- the amax rule (NVFP4) -------------------------------------------------------------------------

@@ -96,7 +96,9 @@ LOWPREC_HD inline FastConsts make_fast_consts(const FloatParams& p, int P, int m
   c.signmask = static_cast<int64_t>(p.sign_mask);
   c.unit = 1;
   c.topb = (c.maxb >> P) + 1;
-  c.fpu_rne = p.mbits >= 1 && c.topb + c.sh <= (P == 23 ? 254 : 2046);
+  // no subnormal takes part (the smallest step is at least twice the smallest normal), so a thread
+  // that flushes subnormals (FTZ/DAZ) gets the same bits: its subnormal inputs round to 0 either way
+  c.fpu_rne = p.mbits >= 1 && c.topb + c.sh <= (P == 23 ? 254 : 2046) && (c.qminb >> P) >= 2;
   c.ok = true;
   return c;
 }

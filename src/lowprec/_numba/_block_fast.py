@@ -300,9 +300,11 @@ def _elem32_rne(xi, thr, s0, maxv, e_int):
 
 
 @numba.njit(inline="always", **_NJ)
-def _rne32_ok(am, s0):
-    """Whether :func:`_elem32_rne` may round a block of amax bits ``am`` (``C`` stays finite)."""
-    return (am >> _I32(23)) + s0 <= _I32(254)
+def _rne32_ok(am, s0, cexp):
+    """Whether :func:`_elem32_rne` may round a block of amax bits ``am`` whose grid step has the
+    biased exponent ``cexp - 23``: ``C`` stays finite, and that step is at least twice float32's
+    smallest normal, so no subnormal takes part (a thread that flushes subnormals gets the same bits)."""
+    return (am >> _I32(23)) + s0 <= _I32(254) and cexp >= 25
 
 
 @numba.njit(inline="always", **_NJ)
@@ -472,7 +474,7 @@ def _r1_blocks(xf, xbits, blk0, blk1, dims, bdims, rule, ein, sin, ep, g, den, s
                 maxv32 = np.float32(maxv * div)
                 for i1 in range(i1_0, i1_1):
                     base = ((pp * l1 + i1) * big_q + qq) * l2 + i2_0
-                    if mode == RNE and _rne32_ok(am, s0_32):
+                    if mode == RNE and _rne32_ok(am, s0_32, cexp):
                         if cnt == 32:
                             _run32_rne(xbits, obits, base, 32, thr32, s0_32, maxv32, e_int)
                         elif cnt == 16:
@@ -707,7 +709,7 @@ def flat_kernel(rule: int, e_int: bool, b2: int, mode: int, consts: tuple):
                 continue
             cb = _I32(cexp << 23)
             maxv32 = np.float32(MAXV * _pow2(e))
-            if MODE == RNE and _rne32_ok(am, S0_32):
+            if MODE == RNE and _rne32_ok(am, S0_32, cexp):
                 _run32_rne(xbits, obits, base, B2, _I32(t32), S0_32, maxv32, EINT)
             else:
                 _run32(xbits, obits, base, B2, _I32(t32), S0_32, cb, _bits_f32(cb), maxv32, EINT, MODE)

@@ -257,11 +257,15 @@ def _position(a, c, in_m, lane):
 
 def fpu_rne_ok(consts: tuple, width: int) -> bool:
     """Whether :func:`_fpu_rne_bits` covers the format of :func:`fast_consts` tuple ``consts``: at
-    least one mantissa bit (with none, the even neighbour of a tie is not the even code), and the
-    rounding constant ``C`` finite up to one binade above the format's largest value."""
+    least one mantissa bit (with none, the even neighbour of a tie is not the even code), the
+    rounding constant ``C`` finite up to one binade above the format's largest value, and the
+    format's smallest step at least twice the input's smallest normal, so that no subnormal value
+    takes part (a thread that flushes subnormals, FTZ/DAZ, then gets the same bits: its subnormal
+    inputs round to 0 either way)."""
     in_m, _, expf = _in_consts(width)
     top = (int(consts[C_MAXB]) >> in_m) + 1
-    return int(consts[C_MB]) >= 1 and top + int(consts[C_SH]) <= expf - 1
+    no_sub = (int(consts[C_QMINB]) >> in_m) >= 2
+    return int(consts[C_MB]) >= 1 and top + int(consts[C_SH]) <= expf - 1 and no_sub
 
 
 @numba.njit(inline="always", **_NJ)
