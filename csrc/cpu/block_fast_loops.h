@@ -1,5 +1,5 @@
-// CPU loops of the fast block rule (lowprec/block_fast.h): power-of-two block formats quantized from
-// float32 along a contiguous axis, vectorised per block row, with the exact rule of block.h for the
+// CPU loops of the fast block rules (lowprec/block_fast.h): block formats quantized from float32
+// along a contiguous axis, vectorised per block row, with the exact rule of block.h for the
 // blocks it does not cover. An AVX2 copy of the loops is chosen at run time (fast_loops.h).
 #pragma once
 
@@ -11,9 +11,10 @@
 namespace lowprec::cpu {
 
 //: Quantize as block_run_all does (values into `vals`, scale codes into `scales` when non-null) when
-//: the fast rule fits: float32 in and out, blocks along the last axis (gm.r == 1), a power-of-two
-//: rule, a deterministic mode and an element format of block_fast32_fits. Returns false (and touches
-//: nothing) when it does not fit. `bp` must carry the element value table (block_run_all's).
+//: a fast rule fits: float32 in and out, blocks along the last axis (gm.r == 1), a deterministic mode,
+//: and either a power-of-two rule with an element format of block_fast32_fits or the amax rule under
+//: block_div_fits without `scales`. Returns false (and touches nothing) when none fits. `bp` must
+//: carry the element value table (block_run_all's).
 bool block_fast_quantize(const void* x, int x_bytes, const BlockGeometry& gm, const BlockParams& bp, int mode,
                          void* vals, int vals_bytes, uint8_t* scales);
 

@@ -83,11 +83,12 @@ template <int Mode, class F, class R>
 void quantize_run(const F* x, F* out, int64_t count, const FastConsts& c, const FloatParams& p, int ovf,
                   const R& rand, int n) {
   const bool avx2 = use_avx2();
-  const bool fpu = Mode == kNearestEven && c.fpu_rne;
   run_chunks(
       count,
       [&](int64_t lo, int64_t hi) {
-        if (fpu) return LOWPREC_FAST_CALL(avx2, quantize_chunk_rne_fpu<F>(x, out, lo, hi, c));
+        if constexpr (Mode == kNearestEven) {
+          if (c.fpu_rne) return LOWPREC_FAST_CALL(avx2, quantize_chunk<Mode, F, R, true>(x, out, lo, hi, c, rand, n));
+        }
         return LOWPREC_FAST_CALL(avx2, quantize_chunk<Mode, F, R>(x, out, lo, hi, c, rand, n));
       },
       [&](int64_t j) -> int64_t {

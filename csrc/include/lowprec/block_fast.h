@@ -45,6 +45,19 @@ LOWPREC_HD inline bool block_fast32_fits(const BlockParams& bp) {
   return bp.rule != kRuleAmax && block_fast_elem_ok(bp);
 }
 
+//: The largest magnitude of x[0:n] as float32 bits (NaN above Inf, so one max finds both). Inlined into
+//: the loops, so that a block's amax and elements stay in one vectorised pass.
+LOWPREC_HD LOWPREC_FAST_INLINE int32_t block_amax32(const float* x, int64_t n) {
+  int32_t am = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    int32_t b;
+    std::memcpy(&b, x + j, sizeof b);
+    b &= 0x7FFFFFFF;
+    am = b > am ? b : am;
+  }
+  return am;
+}
+
 //: Per-call constants of the fast block rule (make_block_fast32), from a format of block_fast32_fits.
 struct BlockFast32 {
   int32_t rule;       // kRuleFloor, kRuleCeil, kRuleEven or kRuleRceil
@@ -255,7 +268,8 @@ LOWPREC_HD inline BlockDiv make_block_div(const BlockParams& bp) {
   return d;
 }
 
-//: 2**k for -1022 <= k <= 1023, from its bits.
+//: 2**k for -1022 <= k <= 1023, from its bits: core.h's pow2 without its subnormal branch, which would
+//: cost a select per lane in the vectorised loops (every k here is in the normal range).
 LOWPREC_HD LOWPREC_FAST_INLINE double pow2_bits(int64_t k) {
   const int64_t b = (k + 1023) << 52;
   double v;
