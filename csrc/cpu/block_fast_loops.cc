@@ -9,6 +9,9 @@
 #include <limits>
 
 #include "fast_common.h"
+#if LOWPREC_FAST_HAVE_AVX2
+#include <immintrin.h>
+#endif
 #include "lowprec/block_fast.h"
 
 namespace lowprec::cpu {
@@ -52,23 +55,35 @@ struct Pow2Rule {
   }
 };
 
+struct DivGrid {  // a block's scale as sig * 2**ex
+  int32_t sig, ex;
+};
+
 struct DivRule {  // the amax rule (scale codes are not formed: quantize without scales only)
-  BlockDiv d;
-  using Grid = double;  // the block's divisor
+  const BlockDiv& d;
+  const BlockSteps& s;  // used when `steps` (block_steps_fit)
+  bool steps;
+  using Grid = DivGrid;
   template <int Mode>
   int64_t flat(bool avx2, const float* x, float* out, int64_t k0, int64_t k1, int64_t b, uint8_t*,
                uint8_t* flags) const {
-    if (b == 16) return LOWPREC_FAST_CALL(avx2, quantize_flat_div<Mode, 16>(x, out, k0, k1, b, d, flags));
-    return LOWPREC_FAST_CALL(avx2, quantize_flat_div<Mode, 0>(x, out, k0, k1, b, d, flags));
+    if (steps && b == 16) return LOWPREC_FAST_CALL(avx2, quantize_flat_div<Mode, 16, true>(x, out, k0, k1, b, d, s, flags));
+    if (steps) return LOWPREC_FAST_CALL(avx2, quantize_flat_div<Mode, 0, true>(x, out, k0, k1, b, d, s, flags));
+    if (b == 16) return LOWPREC_FAST_CALL(avx2, quantize_flat_div<Mode, 16, false>(x, out, k0, k1, b, d, s, flags));
+    return LOWPREC_FAST_CALL(avx2, quantize_flat_div<Mode, 0, false>(x, out, k0, k1, b, d, s, flags));
   }
-  bool prepare(int32_t am, Grid* div, uint8_t*) const {
+  bool prepare(int32_t am, Grid* g, uint8_t*) const {
     if (am >= 0x7F800000) return false;
-    *div = block_amax_scale(am, d) * d.g;
+    block_amax_scale_parts(am, d, &g->sig, &g->ex);
     return true;
   }
   template <int Mode>
-  void row(bool avx2, const float* x, float* out, int64_t cnt, const Grid& div) const {
-    LOWPREC_FAST_CALL(avx2, quantize_row_div<Mode>(x, out, cnt, div, d));
+  void row(bool avx2, const float* x, float* out, int64_t cnt, const Grid& g) const {
+    if (steps) {
+      LOWPREC_FAST_CALL(avx2, quantize_row_div<Mode, true>(x, out, cnt, g.sig, g.ex, d, s));
+    } else {
+      LOWPREC_FAST_CALL(avx2, quantize_row_div<Mode, false>(x, out, cnt, g.sig, g.ex, d, s));
+    }
   }
 };
 
@@ -169,7 +184,12 @@ bool block_fast_quantize(const void* x, int x_bytes, const BlockGeometry& gm, co
   const auto* xf = static_cast<const float*>(x);
   auto* of = static_cast<float*>(vals);
   if (block_fast32_fits(bp)) return run_mode(xf, of, gm, bp, Pow2Rule{make_block_fast32(bp)}, mode, scales);
-  if (scales == nullptr && block_div_fits(bp)) return run_mode(xf, of, gm, bp, DivRule{make_block_div(bp)}, mode, scales);
+  if (scales == nullptr && block_div_fits(bp)) {
+    const bool steps = block_steps_fit(bp, mode);
+    const BlockDiv d = make_block_div(bp);
+    const BlockSteps s = steps ? make_block_steps(bp, mode) : BlockSteps{};
+    return run_mode(xf, of, gm, bp, DivRule{d, s, steps}, mode, scales);
+  }
   return false;
 }
 

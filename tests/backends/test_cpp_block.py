@@ -339,3 +339,41 @@ def test_fast_rows_2d_tiles_threads_and_every_isa() -> None:
             run = functools.partial(blocks.quantize, big, name, rounding=mode, backend="cpp")
             for _isa, got in per_isa(run):
                 assert_values_equal(got, want)
+
+
+def _step_edge_rows(top: float, blocks_n: int, per_binade: int, seed: int) -> np.ndarray:
+    """Rows of 16-element blocks whose amaxes walk down from ``top`` in ``1 / per_binade`` of a
+    binade (every scale significand), the other elements uniform in [-amax, amax], about half of them
+    on the e2m1 grid's decision points and values times ``amax / 6``."""
+    rng = np.random.default_rng(seed)
+    amax = top * np.exp2(-np.arange(blocks_n) / per_binade)
+    body = rng.uniform(-1.0, 1.0, size=(blocks_n, 15)) * amax[:, None]
+    pts = np.array([0.25, 0.75, 1.25, 1.75, 2.5, 3.5, 5.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0])
+    body[:, :7] = (amax / 6.0)[:, None] * rng.choice(pts, size=(blocks_n, 7))
+    return np.concatenate([amax[:, None], body], axis=1).astype(np.float32).reshape(-1, 64)
+
+
+_STEP_MODES = (Rounding.NEAREST_EVEN, Rounding.NEAREST_AWAY, Rounding.NEAREST_ZERO, Rounding.TOWARD_ZERO)
+_F32_MAX = float(np.finfo(np.float32).max)
+# a scale format reaching 2**127: e2m1 values times a scale rounded up pass float32's largest value
+_TOP_FMT = BlockFormat(lowprec.FloatFormat(2, 1), lowprec.FloatFormat(4, 3, bias=-112), 16, scale_rule="amax")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "top", "per_binade"),
+    [("nvfp4_ts", 2.0**-110, 8), ("nvfp4_ts", _F32_MAX, 8), (_TOP_FMT, _F32_MAX, 64)],
+    ids=["tiny", "huge", "past-max"],
+)
+def test_amax_step_rule_range_edges(fmt: str | BlockFormat, top: float, per_binade: int) -> None:
+    """The step rule's thresholds and values are tabled per scale significand and shifted by each
+    block's exponent (block_fast.h, block_step_grid): blocks whose thresholds would fall below
+    float32's normal range (a tiny tensor scale) or whose values would pass its largest value take the
+    division instead, with the same bits. Every step mode and one division mode, each instruction set."""
+    x = _step_edge_rows(top, 320, per_binade, seed=5)
+    f = blocks.get_block_format(fmt) if isinstance(fmt, str) else fmt
+    for ff in (f, f.replace(block=12)):  # 12: ragged rows (64 columns) and rows of 4 elements
+        for mode in (*_STEP_MODES, Rounding.TOWARD_POSITIVE):
+            want = blocks.quantize(x, ff, rounding=mode, backend="reference")
+            run = functools.partial(blocks.quantize, x, ff, rounding=mode, backend="cpp")
+            for _isa, got in per_isa(run):
+                assert_values_equal(got, want)

@@ -8,7 +8,8 @@
 // with the rounding mode, and rebuild the value with the carry running into the exponent (normal
 // range) or by a magic-number subtraction (subnormal range, exact: c = 2**23 * Q has ulp Q);
 // saturation is a min against the grid's largest value. Round-to-nearest-even can instead use the
-// FPU (block_elem32_rne). The amax rule (NVFP4; block_elem_div) divides in float64, below.
+// FPU (block_elem32_rne). The amax rule (NVFP4; block_elem_div) divides in float64, below; for FP4
+// elements it compares against per-block thresholds instead (block_elem_steps).
 // Deterministic modes; quantize only (values, not codes). Blocks the rules do not cover (NaN/Inf,
 // a grid beyond float32) are the caller's.
 #pragma once
@@ -222,7 +223,7 @@ struct BlockDiv {
   double den;        // max_elem * g
   double g;          // the tensor scale
   double s_maxv;     // the scale format's largest value
-  double s_minv;     // its smallest positive value
+  int32_t s_max_sig, s_max_ex;  // the largest as s_max_sig * 2**s_max_ex
   double maxv;       // the element format's largest value
   int32_t s_mbits;   // scale mantissa bits
   int32_t s_emin;    // scale emin (biased float64 exponent - 1023)
@@ -258,7 +259,11 @@ LOWPREC_HD inline BlockDiv make_block_div(const BlockParams& bp) {
   d.den = bp.div;
   d.g = bp.g;
   d.s_maxv = decode_to_f64(static_cast<uint64_t>(bp.scale.max_mag), bp.scale);
-  d.s_minv = decode_to_f64(1, bp.scale);
+  uint64_t msig;
+  int mex;
+  odd_sig_exp(d.s_maxv, &msig, &mex);
+  d.s_max_sig = static_cast<int32_t>(msig);
+  d.s_max_ex = mex;
   d.maxv = decode_to_f64(static_cast<uint64_t>(bp.elem.max_mag), bp.elem);
   d.s_mbits = bp.scale.mbits;
   d.s_emin = bp.scale.emin;
@@ -277,20 +282,22 @@ LOWPREC_HD LOWPREC_FAST_INLINE double pow2_bits(int64_t k) {
   return v;
 }
 
-//: The scale value of a block whose amax (float32 bits) is finite: block.h's block_scale on the
-//: float64 quotient's bits (RNE on the scale grid, saturating, a zero scale made the smallest one).
-LOWPREC_HD inline double block_amax_scale(int32_t am, const BlockDiv& d) {
-  if (am == 0) return d.s_minv;
+//: The scale of a block whose amax (float32 bits) is finite, as sig * 2**ex (sig a positive integer):
+//: block.h's block_scale on the float64 quotient's bits (RNE on the scale grid, saturating, a zero
+//: scale made the smallest one).
+LOWPREC_HD LOWPREC_FAST_INLINE void block_amax_scale_parts(int32_t am, const BlockDiv& d, int32_t* sig, int32_t* ex) {
   float a;
   std::memcpy(&a, &am, sizeof a);
-  const double qs = static_cast<double>(a) / d.den;  // a normal float64
+  const double qs = static_cast<double>(a) / d.den;  // a normal float64, or 0
   int64_t qb;
   std::memcpy(&qb, &qs, sizeof qb);
   int64_t e = (qb >> 52) - 1023;
   e = e > d.s_emin ? e : d.s_emin;
-  double sv = ::rint(qs * pow2_bits(d.s_mbits - e)) * pow2_bits(e - d.s_mbits);
-  sv = sv < d.s_maxv ? sv : d.s_maxv;
-  return sv == 0.0 ? d.s_minv : sv;
+  const double k = ::rint(qs * pow2_bits(d.s_mbits - e));  // the significand on the scale grid
+  const int32_t x = static_cast<int32_t>(e - d.s_mbits);
+  const bool over = k * pow2_bits(x) > d.s_maxv;
+  *sig = k == 0.0 ? 1 : (over ? d.s_max_sig : static_cast<int32_t>(k));
+  *ex = k == 0.0 ? d.s_emin - d.s_mbits : (over ? d.s_max_ex : x);
 }
 
 //: The dequantized value of float32 `x` in a block of divisor `div` = scale * g (deterministic Mode):
@@ -330,6 +337,103 @@ LOWPREC_HD LOWPREC_FAST_INLINE float block_elem_div(float x, double div, const B
   v = v < d.maxv ? v : d.maxv;
   const bool keep = neg && (d.zero_sign != 0 || v != 0.0);  // integer elements have no -0
   return static_cast<float>((keep ? -v : v) * div);
+}
+
+// ---- the step rule: the amax rule for FP4 elements --------------------------------------------------
+// An element format of at most kSteps + 1 magnitudes (NVFP4's e2m1) in a mode whose decision does not
+// depend on the sign (nearest even / away / zero, toward zero) rounds by thresholds: the element takes
+// its k-th magnitude v_k when |x| passes the k-th decision point p_k (the midpoint below v_k, or for
+// toward zero v_k itself) times the block's divisor div = S * 2**E * g, S the scale's integer
+// significand. As float32 bit patterns, the thresholds and the values fl32(v_k * div) -- the ones
+// block_elem_div stores -- are those of div = S * gn (gn = g / 2**ge in [1, 2)) plus (E + ge) << 23,
+// as long as all of them stay normal and finite: so they are tabled per call for every S, and a block
+// adds its exponent (block_step_grid). Each element is then seven int32 compares and selects
+// (block_elem_steps). C++ only: the Numba kernels divide (their twin of block_elem_div).
+
+constexpr int kSteps = 7;
+constexpr int kStepSig = 32;  // scale significands S <= kStepSig: scale formats of at most 4 mantissa bits
+
+//: Per-call tables of the step rule (make_block_steps).
+struct BlockSteps {
+  int32_t t[kStepSig + 1][8];  // thresholds of divisor S * gn as float32 bits, lanes 0..6, increasing
+  int32_t o[kStepSig + 1][8];  // the values fl32(v_k * S * gn) as float32 bits
+  int32_t elo[kStepSig + 1];   // the exponents E + ge for which every threshold and value of S stays
+  int32_t ehi[kStepSig + 1];   //   a normal, finite float32
+  int32_t ge;                  // g = gn * 2**ge
+};
+
+//: Whether the step rule covers `bp` in `mode` (on top of block_div_fits, which decides the scale).
+LOWPREC_HD inline bool block_steps_fit(const BlockParams& bp, int mode) {
+  const bool sign_free =
+      mode == kNearestEven || mode == kNearestAway || mode == kNearestZero || mode == kTowardZero;
+  return sign_free && !bp.elem_int && bp.elem.max_mag >= 1 && bp.elem.max_mag <= kSteps &&
+         bp.scale.mbits <= 4 && bp.g > 0.0;
+}
+
+//: The int32 threshold T with a > T iff a > t (up == 0) or a >= t (up == 1) for every non-negative
+//: float32 bit pattern a, for a double t in float32's normal range: t's float32 bits rounded down (its
+//: float64 bits truncated), one less where t is exact in float32 and a tie passes.
+LOWPREC_HD inline int32_t step_bits(double t, bool up) {
+  int64_t b;
+  std::memcpy(&b, &t, sizeof b);
+  const int64_t r = (b >> 29) - (int64_t{896} << 23);  // rebias 1023 -> 127, keep 23 mantissa bits
+  const bool exact = (b & ((int64_t{1} << 29) - 1)) == 0;
+  return static_cast<int32_t>(r - (exact && up ? 1 : 0));
+}
+
+LOWPREC_HD inline BlockSteps make_block_steps(const BlockParams& bp, int mode) {
+  BlockSteps s;
+  int ge = 0;
+  const double gn = 2.0 * ::frexp(bp.g, &ge);  // in [1, 2)
+  s.ge = ge - 1;
+  const int kmax = static_cast<int>(bp.elem.max_mag);
+  for (int sig = 0; sig <= kStepSig; ++sig) {
+    const double dv = (sig > 0 ? sig : 1) * gn;
+    double prev = 0.0;
+    for (int k = 1; k <= kSteps; ++k) {  // past the largest magnitude: copies of the last lane (no effect)
+      const int kk = k <= kmax ? k : kmax;
+      const double v = decode_to_f64(static_cast<uint64_t>(kk), bp.elem);
+      const double p = mode == kTowardZero ? v : (prev + v) / 2;
+      const bool up = mode == kTowardZero || mode == kNearestAway || (mode == kNearestEven && kk % 2 == 0);
+      s.t[sig][k - 1] = step_bits(p * dv, up);
+      s.o[sig][k - 1] = static_cast<int32_t>(bits_of(static_cast<float>(v * dv)));
+      if (k <= kmax) prev = v;
+    }
+    s.t[sig][7] = s.t[sig][6];
+    s.o[sig][7] = s.o[sig][6];
+    // t[0] + (e << 23) >= 2**-126 (one above, for the tie adjustment), o[6] + (e << 23) finite
+    s.elo[sig] = (0x00800001 - s.t[sig][0] + (1 << 23) - 1) >> 23;
+    s.ehi[sig] = (0x7F7FFFFF - s.o[sig][6]) >> 23;
+  }
+  return s;
+}
+
+//: One block's thresholds and values (float32 bits).
+struct alignas(32) StepGrid {
+  int32_t t[8];
+  int32_t o[8];
+};
+
+//: The step grid of a block whose divisor is sig * 2**ex * g (sig <= kStepSig); false where a
+//: threshold or value would leave float32's normal range (the block then takes block_elem_div).
+LOWPREC_HD LOWPREC_FAST_INLINE bool block_step_grid(const BlockSteps& s, int32_t sig, int32_t ex, StepGrid* g) {
+  const int32_t e = ex + s.ge;
+  if (e < s.elo[sig] || e > s.ehi[sig]) return false;
+  const int32_t sh = static_cast<int32_t>(static_cast<uint32_t>(e) << 23);
+  for (int k = 0; k < 8; ++k) {
+    g->t[k] = s.t[sig][k] + sh;
+    g->o[k] = s.o[sig][k] + sh;
+  }
+  return true;
+}
+
+//: The dequantized float32 bits of float32 bits `xi` by the step rule (float elements: the sign is kept,
+//: -0 included).
+LOWPREC_HD LOWPREC_FAST_INLINE int32_t block_elem_steps(int32_t xi, const StepGrid& g) {
+  const int32_t a = xi & 0x7FFFFFFF;
+  int32_t v = 0;
+  for (int k = 0; k < kSteps; ++k) v = a > g.t[k] ? g.o[k] : v;
+  return v | (xi ^ a);
 }
 
 }  // namespace lowprec
