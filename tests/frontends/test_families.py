@@ -42,9 +42,9 @@ def _same(a, b) -> bool:
 
 @pytest.mark.parametrize("fmt", FIXED, ids=str)
 def test_fixed_bits(fmt):
-    """torch: every mode x overflow. jax: half of them per format, alternating between formats so
-    that every pair is met (each pair is an XLA compilation; test_jax_families sweeps every mode
-    and overflow of the JAX path exhaustively against the reference)."""
+    """torch: every mode x overflow. jax: a quarter of them per format, rotating between the seven
+    formats so that every pair is met (each pair is an XLA compilation; test_jax_families sweeps the
+    modes and overflows of the JAX path exhaustively against the reference)."""
     x = _data()
     xt = torch.from_numpy(x)
     k = FIXED.index(fmt)
@@ -52,7 +52,7 @@ def test_fixed_bits(fmt):
         for j, o in enumerate(OVERFLOWS):
             ref = lowprec.quantize(x, fmt, q, overflow=o)
             assert _same(lt.quantize(xt, fmt, q, overflow=o).numpy(), ref), (q, o)
-            if (i + j + k) % 2 == 0:
+            if (i + j + k) % 4 == 0:
                 assert _same(lj.quantize(x, fmt, q, overflow=o), ref), (q, o)
 
 

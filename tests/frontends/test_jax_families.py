@@ -94,10 +94,13 @@ def _overflows(f: object) -> list[tuple[str, int]]:
 def test_fixed_exhaustive_every_mode_and_overflow(fmt) -> None:
     fx = fmt.as_fixed() if hasattr(fmt, "as_fixed") else fmt
     x = fixed_sweep(fx)
-    full = fmt == SWEEP_FIXED[0]  # every mode x every overflow; the others: a mode of each kind
+    # the first format: every mode under WRAP and SAT, and three modes (one of each kind) under every
+    # overflow; the others: those three modes under every overflow
+    full = fmt == SWEEP_FIXED[0]
     for o, ns in _overflows(fmt):
-        for q in FIXED_MODES if full else ["TRN_ZERO", "RND_CONV", "STOCHASTIC"]:
-            for n in (32, 5) if q.startswith("STOCH") and full else (32,):
+        every = full and (o, ns) in (("WRAP", 0), ("SAT", 0))
+        for q in FIXED_MODES if every else ["TRN_ZERO", "RND_CONV", "STOCHASTIC"]:
+            for n in (32, 5) if q.startswith("STOCH") and every else (32,):
                 kn, kj = _kw(q, x.shape, n)
                 ref = lowprec.quantize(x, fmt, q, overflow=o, sat_bits=ns, **kn)
                 _same(lj.quantize(x, fmt, q, overflow=o, sat_bits=ns, **kj), ref, (q, o, ns, n))
@@ -404,9 +407,11 @@ _X64 = textwrap.dedent(
                           lowprec.quantize(x, f, q, overflow=o, sat_bits=ns, **kw), (str(f), q, o, ns, x.dtype, n))
     xb = rng.standard_normal((20, 48)) * 2.0 ** rng.integers(-20, 20, (20, 1))
     xb[3, 5], xb[4, :] = np.nan, 0.0
+    modes = (("nearest_even", 0), ("stochastic", 32), ("stochastic", 45), ("toward_zero", 0))
     for i, name in enumerate(("nvfp4_ts", "nvfp4_2d", "mxfp4_rceil", "mxint8")):
-        for j, (q, n) in enumerate((("nearest_even", 0), ("stochastic", 32), ("stochastic", 45), ("toward_zero", 0))):
-            x = (xb, xb.astype(np.float32))[(i + j) % 2]  # each format and each mode meets both dtypes
+        for j in (i, (i + 1) % 4):  # two modes a format, two formats a mode: each meets both dtypes
+            q, n = modes[j]
+            x = (xb, xb.astype(np.float32))[(i + j) % 2]
             kw = {"random_bits": lowprec.random_bits(3, x.shape, n), "n_random_bits": n} if n else {}
             _same(lj.quantize(x, name, q, **kw), blocks.quantize(x, name, None, q, **kw), (name, q, n, x.dtype))
     key = jax.random.key(1)
