@@ -405,9 +405,12 @@ def _run64_cols(xf, out_vals, base, w, muls, divs, bads, thr, mbits, maxv, e_int
 
 @numba.njit(inline="always", **_NJ)
 def _amax(xbits, ub, cnt, am):
-    """``max(am, |bits|)`` over ``cnt`` elements from unsigned index ``ub``."""
+    """``max(am, |bits|)`` over ``cnt`` elements from unsigned index ``ub``: int32 lanes and a select
+    (Numba widens int32 arithmetic to int64, and compiles ``max`` of two integers to a branch; either
+    stops vectorisation)."""
     for j in range(cnt):
-        am = max(am, xbits[ub + np.uint64(j)] & _ABS32)
+        a = _I32(xbits[ub + np.uint64(j)] & _ABS32)
+        am = a if a > am else am
     return am
 
 
