@@ -387,20 +387,21 @@ LOWPREC_HD inline BlockSteps make_block_steps(const BlockParams& bp, int mode) {
   const double gn = 2.0 * ::frexp(bp.g, &ge);  // in [1, 2)
   s.ge = ge - 1;
   const int kmax = static_cast<int>(bp.elem.max_mag);
-  for (int sig = 0; sig <= kStepSig; ++sig) {
+  for (int sig = 0; sig <= kStepSig; ++sig) {  // row 0 (no scale has S = 0) is filled as S = 1
     const double dv = (sig > 0 ? sig : 1) * gn;
     double prev = 0.0;
-    for (int k = 1; k <= kSteps; ++k) {  // past the largest magnitude: copies of the last lane (no effect)
-      const int kk = k <= kmax ? k : kmax;
-      const double v = decode_to_f64(static_cast<uint64_t>(kk), bp.elem);
+    for (int k = 1; k <= kmax; ++k) {
+      const double v = decode_to_f64(static_cast<uint64_t>(k), bp.elem);
       const double p = mode == kTowardZero ? v : (prev + v) / 2;
-      const bool up = mode == kTowardZero || mode == kNearestAway || (mode == kNearestEven && kk % 2 == 0);
+      const bool up = mode == kTowardZero || mode == kNearestAway || (mode == kNearestEven && k % 2 == 0);
       s.t[sig][k - 1] = step_bits(p * dv, up);
       s.o[sig][k - 1] = static_cast<int32_t>(bits_of(static_cast<float>(v * dv)));
-      if (k <= kmax) prev = v;
+      prev = v;
     }
-    s.t[sig][7] = s.t[sig][6];
-    s.o[sig][7] = s.o[sig][6];
+    for (int k = kmax; k < 8; ++k) {  // lanes past the largest magnitude: copies of its lane (no effect)
+      s.t[sig][k] = s.t[sig][kmax - 1];
+      s.o[sig][k] = s.o[sig][kmax - 1];
+    }
     // t[0] + (e << 23) >= 2**-126 (one above, for the tie adjustment), o[6] + (e << 23) finite
     s.elo[sig] = (0x00800001 - s.t[sig][0] + (1 << 23) - 1) >> 23;
     s.ehi[sig] = (0x7F7FFFFF - s.o[sig][6]) >> 23;
