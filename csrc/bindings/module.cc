@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "../cpu/block_fast_loops.h"
 #include "../cpu/block_kernels.h"
 #include "../cpu/fast_loops.h"
 #include "../cpu/fixed_kernels.h"
@@ -232,6 +233,14 @@ void block_call(const InArray& x, std::optional<OutArray>& vals, std::optional<O
   lowprec::cpu::block_run_all(x.data(), xb, gm, bp, mode, rs, vptr, vb, cptr, cb, sptr);
 }
 
+//: Which fast rule a float32 quantize pass of block_call takes (lowprec::cpu::block_fast_kind).
+int block_fast_kind_call(int x_bytes, const nb::tuple& geometry, const nb::tuple& elem, const nb::tuple& scale,
+                         const nb::tuple& block, int mode) {
+  const lowprec::BlockGeometry gm = lowprec::bindings::geometry_from_tuple(geometry);
+  const lowprec::BlockParams bp = lowprec::bindings::block_from_tuples(elem, scale, block);
+  return lowprec::cpu::block_fast_kind(x_bytes, gm, bp, mode);
+}
+
 // ---- emulated GEMM (csrc/include/lowprec/gemm.h) ---------------------------------------------------
 //: formats: FloatParams of (acc, promote, partial, out); ints: (amode, aovf, povf, wovf, omode, oovf, block,
 //: keep, fused, promote, exact, tree, f32, sh); hi: the largest finite acc value (used when sh >= 0).
@@ -332,6 +341,12 @@ NB_MODULE(_C, m) {
         "elem_bits, elem_mag_bits, tensor scale g, max_elem * g). Writes dequantized values into\n"
         "``vals`` (float32/float64) or element codes into ``codes`` (uint8/uint16), and scale codes\n"
         "into ``scales`` (uint8, one per block). Stochastic modes: ``random_bits`` or stream ``seed``.");
+  m.def("block_fast_kind", &block_fast_kind_call, "x_bytes"_a, "geometry"_a, "elem"_a, "scale"_a, "block"_a,
+        "mode"_a,
+        "The fast rule block_run takes to quantize ``x_bytes``-byte floats into values of the same width\n"
+        "without scale codes (arguments as block_run): 0 none (the exact per-block loop), 1 the\n"
+        "power-of-two scale rule, 2 the amax rule with per-block step tables, 3 the amax rule with a\n"
+        "division per element.");
   m.def("gemm", &gemm_call, "a"_a, "bt"_a, "c0"_a, "out"_a.noconvert(), "bounds"_a, "order"_a, "formats"_a,
         "ints"_a, "hi"_a,
         "Emulated GEMM (lowprec.ops._gemm_cpp): out = model(a @ bt.T + c0), float64, C-contiguous.");

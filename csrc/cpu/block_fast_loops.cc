@@ -178,19 +178,25 @@ bool run_mode(const float* x, float* out, const BlockGeometry& gm, const BlockPa
 
 }  // namespace
 
+int block_fast_kind(int x_bytes, const BlockGeometry& gm, const BlockParams& bp, int mode) {
+  if (x_bytes != 4 || gm.r != 1 || mode > kToOdd) return kBlockFastNone;
+  if (block_fast32_fits(bp)) return kBlockFastPow2;
+  if (block_div_fits(bp)) return block_steps_fit(bp, mode) ? kBlockFastSteps : kBlockFastDiv;
+  return kBlockFastNone;
+}
+
 bool block_fast_quantize(const void* x, int x_bytes, const BlockGeometry& gm, const BlockParams& bp, int mode,
                          void* vals, int vals_bytes, uint8_t* scales) {
-  if (x_bytes != 4 || vals == nullptr || vals_bytes != 4 || gm.r != 1 || mode > kToOdd) return false;
+  if (vals == nullptr || vals_bytes != 4) return false;
+  const int kind = block_fast_kind(x_bytes, gm, bp, mode);
   const auto* xf = static_cast<const float*>(x);
   auto* of = static_cast<float*>(vals);
-  if (block_fast32_fits(bp)) return run_mode(xf, of, gm, bp, Pow2Rule{make_block_fast32(bp)}, mode, scales);
-  if (scales == nullptr && block_div_fits(bp)) {
-    const bool steps = block_steps_fit(bp, mode);
-    const BlockDiv d = make_block_div(bp);
-    const BlockSteps s = steps ? make_block_steps(bp, mode) : BlockSteps{};
-    return run_mode(xf, of, gm, bp, DivRule{d, s, steps}, mode, scales);
-  }
-  return false;
+  if (kind == kBlockFastPow2) return run_mode(xf, of, gm, bp, Pow2Rule{make_block_fast32(bp)}, mode, scales);
+  if (kind == kBlockFastNone || scales != nullptr) return false;
+  const bool steps = kind == kBlockFastSteps;
+  const BlockDiv d = make_block_div(bp);
+  const BlockSteps s = steps ? make_block_steps(bp, mode) : BlockSteps{};
+  return run_mode(xf, of, gm, bp, DivRule{d, s, steps}, mode, scales);
 }
 
 }  // namespace lowprec::cpu

@@ -18,4 +18,10 @@ namespace lowprec::cpu {
 bool block_fast_quantize(const void* x, int x_bytes, const BlockGeometry& gm, const BlockParams& bp, int mode,
                          void* vals, int vals_bytes, uint8_t* scales);
 
+//: The fast rule block_fast_quantize takes for float32 values without `scales` (kBlockFast*), from
+//: the call's parameters alone (`bp` needs no value table here): the power-of-two rule, the amax rule
+//: with its per-block step tables, the amax rule with a division per element, or none (the exact loop).
+enum { kBlockFastNone = 0, kBlockFastPow2 = 1, kBlockFastSteps = 2, kBlockFastDiv = 3 };
+int block_fast_kind(int x_bytes, const BlockGeometry& gm, const BlockParams& bp, int mode);
+
 }  // namespace lowprec::cpu

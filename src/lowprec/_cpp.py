@@ -464,6 +464,33 @@ def fixed_decode_cpp(codes: np.ndarray, fmt: FixedFormat, dtype: type = np.float
 _BLOCK_RULES = {"floor": 0, "ceil": 1, "even": 2, "rceil": 3, "amax": 4}
 
 
+def _block_args(shape: tuple, xf: np.ndarray, fmt: BlockFormat, axis: object, mode: Rounding,
+                g: float | None) -> tuple:  # fmt: skip
+    """``((geometry, elem, scale, block, mode), tensor scale, scale shape)`` of a block_run call on ``xf``."""
+    from .blocks import _tensor_scale
+    from .formats._block import block_geometry
+
+    dims, (b1, b2), sshape = block_geometry(shape, fmt, axis)
+    ef, sf = fmt.element_format, fmt.scale
+    if g is None:
+        g = _tensor_scale(xf, fmt)
+    block = (_BLOCK_RULES[fmt.scale_rule], fmt.element_is_int, ef.nbits, ef.mag_bits, float(g),
+             float(fmt.element_max) * g)  # fmt: skip
+    args = ((*dims, b1, b2), tuple(float_params(ef)), tuple(float_params(sf)), block, int(mode))
+    return args, g, sshape
+
+
+def block_fast_kind(x: np.ndarray, fmt: BlockFormat, axis: object, mode: Rounding, g: float) -> int:
+    """The fast rule :func:`block_run_cpp` takes to quantize ``x`` (a C-contiguous float array).
+
+    ``g`` is the tensor scale of ``x``. Returns 0 (the exact per-block loop), 1 (power-of-two
+    scales), 2 (the amax rule with per-block step tables) or 3 (the amax rule with a division per
+    element); see ``lowprec._C.block_fast_kind``.
+    """
+    args, _, _ = _block_args(x.shape, x.reshape(-1), fmt, axis, mode, g)
+    return int(module().block_fast_kind(x.dtype.itemsize, *args))
+
+
 def block_run_cpp(
     x: np.ndarray,
     fmt: BlockFormat,
@@ -474,6 +501,7 @@ def block_run_cpp(
     n: int = 32,
     what: str = "quantize",
     out: np.ndarray | None = None,
+    g: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None, float, tuple[int, ...]]:
     """One pass of the C++ block kernel over ``x`` (as ``lowprec.blocks``' Numba pass).
 
@@ -495,23 +523,19 @@ def block_run_cpp(
         ``"quantize"`` only: an array the kernel writes the values into when it is C-contiguous, of
         the working dtype (float32/float64, as ``x``) and not overlapping ``x``; the values returned
         are then ``out`` itself. Otherwise ignored (the caller copies).
+    g
+        The tensor scale when the caller has it (``lowprec.blocks._tensor_scale`` of ``x``).
 
     Returns
     -------
     (values or codes, scale codes (encode only) of shape ``scale_shape``, tensor scale, scale_shape)
     """
-    from .blocks import _tensor_scale
-    from .formats._block import block_geometry
-
     mode = parse_rounding(mode)
     x = np.asarray(x)
-    dims, (b1, b2), sshape = block_geometry(x.shape, fmt, axis)
     wd = _work_dtype(x.dtype)
     xf = _contig(x, wd).reshape(-1)
-    ef, sf = fmt.element_format, fmt.scale
-    g = _tensor_scale(xf, fmt)
-    block = (_BLOCK_RULES[fmt.scale_rule], fmt.element_is_int, ef.nbits, ef.mag_bits, float(g),
-             float(fmt.element_max) * g)  # fmt: skip
+    args, g, sshape = _block_args(x.shape, xf, fmt, axis, mode, g)
+    ef = fmt.element_format
     kw = {"seed": 0, "random_bits": None, "n": 0}
     if mode.is_stochastic:
         kw["n"] = int(n)
@@ -522,7 +546,6 @@ def block_run_cpp(
             ).reshape(-1)
         else:
             kw["seed"] = int(seed) & _MASK64
-    args = ((*dims, b1, b2), tuple(float_params(ef)), tuple(float_params(sf)), block, int(mode))
     if what == "quantize":
         from ._api import _direct_out
 

@@ -76,11 +76,12 @@ def _tensor_scale(xf: np.ndarray, f: BlockFormat) -> float:
 
 
 def _run(x: np.ndarray, f: BlockFormat, axis: object, mode: Rounding, seed: int, rbits: np.ndarray, n: int,
-         what: int, out: np.ndarray | None = None) -> tuple:  # fmt: skip
+         what: int, out: np.ndarray | None = None, g: float | None = None) -> tuple:  # fmt: skip
     """Run the Numba kernel; returns (values or codes, scale codes, tensor scale, scale shape).
 
     ``out`` (quantize): written directly when it is C-contiguous, of the working dtype and not
     overlapping the input (``_api._direct_out``); the values returned are then its flat view.
+    ``g``: the tensor scale of ``x`` when the caller has it.
     """
     from ._numba._block import RULES, block_kernel
 
@@ -93,7 +94,8 @@ def _run(x: np.ndarray, f: BlockFormat, axis: object, mode: Rounding, seed: int,
         xbits, in_m, in_bias, in_expmask, width = xf.view(np.int64), 52, 1023, 0x7FF, 64
     ef = f.element_format
     sf = f.scale
-    g = _tensor_scale(xf, f)
+    if g is None:
+        g = _tensor_scale(xf, f)
     d_sig, d_exp = _py_sig_exp(float(f.element_max) * g)
     smax = (ef.max_mag & ((1 << ef.mbits) - 1)) | (1 << ef.mbits)
     e_info = (ef.emax_, ef.mbits, smax)
@@ -122,6 +124,26 @@ def _run(x: np.ndarray, f: BlockFormat, axis: object, mode: Rounding, seed: int,
     return (vals if what == 0 else codes), scales, g, sshape
 
 
+def _auto_quantize_backend(x: np.ndarray, f: BlockFormat, axis: object, mode: Rounding) -> tuple:
+    """``backend="auto"`` for a quantize call: ``(backend, tensor scale or None)``.
+
+    Numba, unless ``x`` is C-contiguous float32 and the C++ kernels take one of their two fastest
+    rules for it (``lowprec._cpp.block_fast_kind`` 1 or 2: power-of-two scales, or the amax rule of
+    NVFP4 with step tables), where they run 1.1-1.5x faster than Numba's (benchmarks/RESULTS.md).
+    The tensor scale computed to decide is handed on, so the array is not read twice for it.
+    """
+    if x.dtype != np.float32 or mode.is_stochastic or x.size == 0 or not x.flags.c_contiguous:
+        return "numba", None
+    from ._dispatch import _cpp_status
+
+    if not _cpp_status()[0]:
+        return "numba", None
+    from ._cpp import block_fast_kind
+
+    g = _tensor_scale(x.reshape(-1), f)
+    return ("cpp" if block_fast_kind(x, f, axis, mode, g) in (1, 2) else "numba"), g
+
+
 def _check_overflow(overflow: object) -> None:
     if overflow is not None and parse_overflow(overflow) != Overflow.SATURATE:  # type: ignore[arg-type]
         raise ValueError(
@@ -136,11 +158,16 @@ def _prepare(x, fmt, rounding, seed, random_bits, n_random_bits):
     f = _resolve(fmt)
     mode = parse_rounding(rounding)
     seed_, rbits, n = _random_args(mode, arr.size, arr.shape, seed, random_bits, n_random_bits)
+    _check_sr_bits(f, mode, n)
+    return arr, f, mode, seed_, rbits, n
+
+
+def _check_sr_bits(f: BlockFormat, mode: Rounding, n: int) -> None:
+    """Stochastic rounding under a non-power-of-two scale takes at most ``51 - element mbits`` bits."""
     if mode.is_stochastic and not f.pow2_scale and n > 51 - f.element_format.mbits:
         raise ValueError(
             f"with a non-power-of-two scale, n_random_bits is at most {51 - f.element_format.mbits}"
         )
-    return arr, f, mode, seed_, rbits, n
 
 
 def _reference_bits(mode: Rounding, seed: int, rbits: np.ndarray, n: int, shape: tuple) -> np.ndarray | None:
@@ -186,8 +213,10 @@ def quantize(
     out
         Optional output array (shape and dtype of ``x``).
     backend
-        ``"auto"``/``"numba"`` (fast path), ``"cpp"`` (the C++ kernels of ``lowprec._C``) or
-        ``"reference"`` (exact oracle, slow).
+        ``"auto"`` (the C++ kernels of ``lowprec._C`` for C-contiguous float32 arrays in a
+        deterministic mode where they take their fastest rules: power-of-two scales, or NVFP4's
+        amax rule in the nearest modes and ``toward_zero``; Numba otherwise), ``"numba"``,
+        ``"cpp"`` or ``"reference"`` (exact oracle, slow). All give the same bits.
 
     Returns
     -------
@@ -201,6 +230,9 @@ def quantize(
     ):
         raise ValueError(f"out must be an array of shape {arr.shape} and dtype {arr.dtype}")
     b = resolve_backend(backend)
+    g = None
+    if b == "numba" and backend.lower() == "auto":
+        b, g = _auto_quantize_backend(arr, f, axis, mode)
     if b == "reference":
         from .reference._block import quantize_block_reference
 
@@ -210,11 +242,11 @@ def quantize(
     elif b == "cpp":
         from ._cpp import block_run_cpp
 
-        res = block_run_cpp(arr, f, axis, mode, seed_, rbits, n, "quantize", out)[0]
+        res = block_run_cpp(arr, f, axis, mode, seed_, rbits, n, "quantize", out, g)[0]
         if res is out:
             return out  # the kernel wrote it
     else:
-        res = _run(arr, f, axis, mode, seed_, rbits, n, 0, out)[0].reshape(arr.shape)
+        res = _run(arr, f, axis, mode, seed_, rbits, n, 0, out, g)[0].reshape(arr.shape)
         if out is not None and np.may_share_memory(res, out):
             return out  # the kernel wrote it
     res = res.astype(arr.dtype, copy=False)

@@ -112,8 +112,8 @@ def _check(x: np.ndarray, f: BlockFormat, mode: Rounding, axis: int = -1, n: int
     if mode.is_stochastic:
         rb = lowprec.random_bits(11, x.shape, n)
         kw = {"random_bits": rb, "n_random_bits": n}
-        seeded = blocks.quantize(x, f, axis=axis, rounding=mode, seed=11, n_random_bits=n)
-    q = blocks.quantize(x, f, axis=axis, rounding=mode, **kw)
+        seeded = blocks.quantize(x, f, axis=axis, rounding=mode, seed=11, n_random_bits=n, backend="numba")
+    q = blocks.quantize(x, f, axis=axis, rounding=mode, **kw, backend="numba")
     with np.errstate(over="ignore"):  # ceil/rceil grids can round up to 2**128: inf in float32
         r = quantize_block_reference(x, f, axis, mode, rb, n if rb is not None else 0).astype(x.dtype)
     _assert_same_values(q, r, x)
@@ -239,14 +239,16 @@ def test_float32_presets_take_the_fast_path(
 
     x = _mx_inputs(BLOCK_FORMATS["mxfp4"])
     monkeypatch.setattr(nb_block, "general_kernel", refuse)
-    blocks.quantize(x, name, rounding=mode)
+    blocks.quantize(x, name, rounding=mode, backend="numba")
     blocks.encode(x, name, rounding=mode)
     x64 = x.astype(np.float64)
     if BLOCK_FORMATS[name].scale_rule == "amax":
         with pytest.raises(AssertionError, match="general kernel"):
-            blocks.quantize(x64, name, rounding=mode)  # float64 input, NVFP4: the general kernel
+            # float64 input, NVFP4: the general kernel
+            blocks.quantize(x64, name, rounding=mode, backend="numba")
     else:
-        blocks.quantize(x64, name, rounding=mode)  # float64 input, power-of-two rule: r1_kernel64
+        # float64 input, power-of-two rule: r1_kernel64
+        blocks.quantize(x64, name, rounding=mode, backend="numba")
     with pytest.raises(AssertionError, match="general kernel"):
         blocks.encode(x64, name, rounding=mode)  # float64 encode: the general kernel
 
@@ -278,7 +280,7 @@ def test_float64_elements_finer_than_float64_normals(mode: Rounding) -> None:
     x = np.zeros((2, 64))
     x[:, 0] = 1.7e308
     x[:, 1:8] = [5e-324, -5e-324, 1e-320, 2.0**-1060, 3e-310, 2.0**-1040, 1.0]
-    q = blocks.quantize(x, f, rounding=mode)
+    q = blocks.quantize(x, f, rounding=mode, backend="numba")
     r = quantize_block_reference(x, f, None, mode, None, 0)
     assert np.array_equal(q.view(np.uint64), r.view(np.uint64)), (q[0, :8], r[0, :8])
 
@@ -306,7 +308,7 @@ def test_float64_fast_path_equals_reference(name: str, rule: str, mode: Rounding
     f = BLOCK_FORMATS[name].replace(scale_rule=rule)
     x = _float64_inputs(f)
     for fmt, xx in ((f, x), (f.replace(block=(4, 8), axis=(-2, -1)), x)):
-        q = blocks.quantize(xx, fmt, rounding=mode)
+        q = blocks.quantize(xx, fmt, rounding=mode, backend="numba")
         r = quantize_block_reference(xx, fmt, None, mode, None, 0)
         assert q.dtype == np.float64
         nan_q, nan_r = np.isnan(q), np.isnan(r)
@@ -351,7 +353,7 @@ def test_flat_kernel_equals_reference(
     )
     x = _layout(_blocks_for(f, scales) + _special_blocks(block), block)[:, :-5]
     assert x.shape[1] % block == 0  # no ragged block: the per-format kernel's layout
-    q = blocks.quantize(x, f, rounding=mode)
+    q = blocks.quantize(x, f, rounding=mode, backend="numba")
     with np.errstate(over="ignore"):
         r = quantize_block_reference(x, f, -1, mode, None, 0).astype(x.dtype)
     _assert_same_values(q, r, x)

@@ -30,7 +30,7 @@ def test_fast_equals_reference(name: str, mode: Rounding) -> None:
     x = block_inputs((4, 72), seed=len(name) + int(mode))  # ragged last block for 16 and 32
     x[1, 40] = 3.5 * 2.0**-130  # tiny elements next to a huge amax
     kw = {"seed": 7, "n_random_bits": 9} if mode.is_stochastic else {}
-    q = blocks.quantize(x, name, rounding=mode, **kw)
+    q = blocks.quantize(x, name, rounding=mode, **kw, backend="numba")
     r = blocks.quantize(x, name, rounding=mode, backend="reference", **kw)
     np.testing.assert_array_equal(q, r)
     np.testing.assert_array_equal(np.signbit(q), np.signbit(r))
@@ -55,7 +55,8 @@ def test_wide_element_codes(name: str, dtype: type) -> None:
         assert e[0].dtype == np.uint16 and e[0].shape == x.shape
         _same(e, blocks.encode(x, name, axis=axis, backend="reference"))
         np.testing.assert_array_equal(
-            blocks.decode(e[0], e[1], name, x.shape, axis=axis), blocks.quantize(x, name, axis=axis)
+            blocks.decode(e[0], e[1], name, x.shape, axis=axis),
+            blocks.quantize(x, name, axis=axis, backend="numba"),
         )
 
 
@@ -64,10 +65,11 @@ def test_axes_and_2d_blocks(name: str) -> None:
     x = block_inputs((5, 40, 3), seed=2)
     for axis in (0, 1, -1):
         np.testing.assert_array_equal(
-            blocks.quantize(x, name, axis=axis), blocks.quantize(x, name, axis=axis, backend="reference")
+            blocks.quantize(x, name, axis=axis, backend="numba"),
+            blocks.quantize(x, name, axis=axis, backend="reference"),
         )
     f2 = BLOCK_FORMATS[name].replace(block=(4, 16), axis=(0, 1))
-    q = blocks.quantize(x, f2, rounding="stochastic", seed=3)
+    q = blocks.quantize(x, f2, rounding="stochastic", seed=3, backend="numba")
     np.testing.assert_array_equal(
         q, blocks.quantize(x, f2, rounding="stochastic", seed=3, backend="reference")
     )
@@ -83,13 +85,15 @@ def test_float64_and_half_inputs() -> None:
     for name in ("mxfp8_e4m3", "nvfp4_ts", "bfp8"):
         for mode in ("nearest_even", "toward_positive"):
             np.testing.assert_array_equal(
-                blocks.quantize(x, name, rounding=mode),
+                blocks.quantize(x, name, rounding=mode, backend="numba"),
                 blocks.quantize(x, name, rounding=mode, backend="reference"),
             )
     h = np.clip(x, -6e4, 6e4).astype(np.float16)
-    q = blocks.quantize(h, "mxfp4")
+    q = blocks.quantize(h, "mxfp4", backend="numba")
     assert q.dtype == np.float16
-    np.testing.assert_array_equal(q, blocks.quantize(h.astype(np.float32), "mxfp4").astype(np.float16))
+    np.testing.assert_array_equal(
+        q, blocks.quantize(h.astype(np.float32), "mxfp4", backend="numba").astype(np.float16)
+    )
 
 
 def test_special_blocks_fast() -> None:
@@ -97,7 +101,7 @@ def test_special_blocks_fast() -> None:
     x[0] = 0.0
     x[1, 4] = np.nan
     x[2, 9] = -np.inf
-    q = blocks.quantize(x, "mxfp8_e5m2")
+    q = blocks.quantize(x, "mxfp8_e5m2", backend="numba")
     assert np.all(q[0] == 0) and np.all(np.isnan(q[1:]))
     _, s = blocks.encode(x, "mxfp8_e5m2")
     assert s.ravel().tolist() == [0, 255, 255]
@@ -117,9 +121,13 @@ def test_packing_and_lowprec_routing() -> None:
     lowprec._api._FAMILY_HANDLERS["block"] = blocks._handle
     try:
         f = BLOCK_FORMATS["mxfp4"]
-        np.testing.assert_array_equal(lowprec.quantize(x, f, axis=-1), blocks.quantize(x, "mxfp4"))
+        np.testing.assert_array_equal(
+            lowprec.quantize(x, f, axis=-1), blocks.quantize(x, "mxfp4", backend="numba")
+        )
         e = lowprec.encode(x, f, "nearest_even", axis=-1)
-        np.testing.assert_array_equal(lowprec.decode(e, f, shape=x.shape), blocks.quantize(x, "mxfp4"))
+        np.testing.assert_array_equal(
+            lowprec.decode(e, f, shape=x.shape), blocks.quantize(x, "mxfp4", backend="numba")
+        )
     finally:
         lowprec._api._FAMILY_HANDLERS.clear()
         lowprec._api._FAMILY_HANDLERS.update(saved)
@@ -128,34 +136,75 @@ def test_packing_and_lowprec_routing() -> None:
 def test_zero_copy_float32_input() -> None:
     x = block_inputs((4, 64), seed=8)
     out = np.empty_like(x)
-    r = blocks.quantize(x, "mxfp4", out=out)
+    r = blocks.quantize(x, "mxfp4", out=out, backend="numba")
     assert r is out
-    blocks.quantize(out, "mxfp4", out=out)  # in place is idempotent
+    blocks.quantize(out, "mxfp4", out=out, backend="numba")  # in place is idempotent
     np.testing.assert_array_equal(out, r)
 
 
 @pytest.mark.parametrize("fmt", ["mxfp4", "nvfp4", "mxfp8_e4m3"])
 @pytest.mark.parametrize("rounding", ["nearest_even", "stochastic"])
-def test_out_written_directly_or_through_a_copy(fmt: str, rounding: str) -> None:
+@pytest.mark.parametrize("backend", ["numba", "auto"])
+def test_out_written_directly_or_through_a_copy(fmt: str, rounding: str, backend: str) -> None:
     """``out=`` gives the same values whether the kernel writes it (C-contiguous, same dtype, no
-    overlap), or the result is copied into it (strided, aliasing the input, float16)."""
+    overlap), or the result is copied into it (strided, aliasing the input, float16); ``auto`` takes
+    the C++ kernels for the deterministic cases."""
     x = block_inputs((8, 96), seed=9)
     kw = {"seed": 3} if rounding == "stochastic" else {}
-    want = blocks.quantize(x, fmt, rounding=rounding, **kw)
+    want = blocks.quantize(x, fmt, rounding=rounding, **kw, backend=backend)
     out = np.full_like(x, 7.0)
-    assert blocks.quantize(x, fmt, rounding=rounding, out=out, **kw) is out
+    assert blocks.quantize(x, fmt, rounding=rounding, out=out, **kw, backend=backend) is out
     np.testing.assert_array_equal(out.view(np.uint32), want.view(np.uint32))
     big = np.full((8, 192), 7.0, np.float32)
     strided = big[:, ::2]
-    assert blocks.quantize(x, fmt, rounding=rounding, out=strided, **kw) is strided
+    assert blocks.quantize(x, fmt, rounding=rounding, out=strided, **kw, backend=backend) is strided
     np.testing.assert_array_equal(strided.view(np.uint32), want.view(np.uint32))
     assert (big[:, 1::2] == 7.0).all()
     alias = x.copy()
-    blocks.quantize(alias, fmt, rounding=rounding, out=alias, **kw)
+    blocks.quantize(alias, fmt, rounding=rounding, out=alias, **kw, backend=backend)
     np.testing.assert_array_equal(alias.view(np.uint32), want.view(np.uint32))
     h = x.astype(np.float16)
     oh = np.empty_like(h)
-    blocks.quantize(h, fmt, rounding=rounding, out=oh, **kw)
+    blocks.quantize(h, fmt, rounding=rounding, out=oh, **kw, backend=backend)
     np.testing.assert_array_equal(
-        oh.view(np.uint16), blocks.quantize(h, fmt, rounding=rounding, **kw).view(np.uint16)
+        oh.view(np.uint16), blocks.quantize(h, fmt, rounding=rounding, **kw, backend=backend).view(np.uint16)
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "rounding", "dtype", "want"),
+    [
+        ("mxfp4", "nearest_even", np.float32, "cpp"),
+        ("mxfp8_e4m3", "to_odd", np.float32, "cpp"),
+        ("nvfp4", "nearest_even", np.float32, "cpp"),  # amax rule with step tables
+        ("nvfp4_ts", "toward_zero", np.float32, "cpp"),
+        ("nvfp4", "toward_positive", np.float32, "numba"),  # amax rule dividing per element
+        ("mxfp4", "stochastic", np.float32, "numba"),
+        ("mxfp4", "nearest_even", np.float64, "numba"),
+        ("nvfp4", "nearest_even", np.float16, "numba"),
+    ],
+)
+def test_auto_backend_choice(name: str, rounding: str, dtype: type, want: str, monkeypatch) -> None:
+    """``backend="auto"`` takes the C++ kernels where their fast float32 rules apply, Numba
+    elsewhere (and on strided input), with the reference's bits either way."""
+    from lowprec import _cpp
+
+    if not lowprec.backends()["cpp"][0]:
+        pytest.skip("lowprec._C is not built")
+    seen = []
+    run_cpp = _cpp.block_run_cpp
+
+    def spy(*args, **kwargs):
+        seen.append("cpp")
+        return run_cpp(*args, **kwargs)
+
+    monkeypatch.setattr(_cpp, "block_run_cpp", spy)
+    x = block_inputs((6, 64), seed=4).astype(dtype)
+    kw = {"seed": 5} if rounding == "stochastic" else {}
+    r = blocks.quantize(x, name, rounding=rounding, backend="reference", **kw)
+    for xx, expect in ((x, want), (np.asfortranarray(x), "numba")):
+        seen.clear()
+        q = blocks.quantize(xx, name, rounding=rounding, **kw)
+        assert (seen[0] if seen else "numba") == expect
+        np.testing.assert_array_equal(q, r)
+        np.testing.assert_array_equal(np.signbit(q), np.signbit(r))
