@@ -122,7 +122,7 @@ def test_torch_errors():
         lt.quantize(x, "float8_e4m3fn", axis=0)
     with pytest.raises(ValueError):
         lt.quantize(x, "mxfp4", overflow="infinity")
-    with pytest.raises(RuntimeError, match="CPU tensors only"):
+    with pytest.raises(RuntimeError, match="on CPU and CUDA tensors"):
         lt._families.check_device(x.to("meta"))
 
 

@@ -3,7 +3,8 @@
 A second custom op (the float op ``lowprec::quantize`` is unchanged). Formats travel as strings:
 ``"<family>:<repr of the dataclass>"`` (deterministic; registered on first use), the per-family
 options (rounding, overflow, ``sat_bits``, ``axis``) as a JSON string, so ``torch.compile``
-sees only constants. CPU tensors only: the values come from the NumPy API on zero-copy views.
+sees only constants. CPU tensors go through the NumPy API on zero-copy views; CUDA tensors through
+the kernels of ``lowprec._C_cuda`` (``_families_cuda``).
 
 The op returns ``(values, keep)``: ``keep`` is the mask of the ``"clipped"`` estimator (an empty
 tensor for ``"ste"``), computed in the forward pass:
@@ -127,11 +128,11 @@ def _run_cpu(x: torch.Tensor, family: str, f: object, opts: dict, seed: torch.Te
 
 
 def check_device(x: torch.Tensor) -> None:
-    """A clear error for tensors not on the CPU (no CUDA kernels for these families yet)."""
-    if x.device.type != "cpu":
+    """A clear error for tensors on devices other than the CPU and CUDA."""
+    if x.device.type not in ("cpu", "cuda"):
         raise RuntimeError(
-            f"lowprec.torch rounds fixed-point, integer and block formats on CPU tensors only, "
-            f"got a {x.device.type} tensor; move it with .cpu() first"
+            f"lowprec.torch rounds fixed-point, integer and block formats on CPU and CUDA tensors, "
+            f"not on {x.device.type} tensors"
         )
 
 
@@ -154,8 +155,21 @@ def quantize_ext_op(
         raise TypeError(f"lowprec rounds float16, bfloat16, float32 and float64 tensors, not {x.dtype}")
     check_device(x)
     family, _ = fmt.split(":", 1)
-    return _run_cpu(x, family, lookup_family_format(fmt), json.loads(options), seed, random_bits, n,
-                    estimator == "clipped")  # fmt: skip
+    args = (
+        x,
+        family,
+        lookup_family_format(fmt),
+        json.loads(options),
+        seed,
+        random_bits,
+        n,
+        estimator == "clipped",
+    )
+    if x.device.type == "cuda":
+        from ._families_cuda import run_cuda
+
+        return run_cuda(*args)
+    return _run_cpu(*args)
 
 
 @quantize_ext_op.register_fake
