@@ -356,7 +356,7 @@ constexpr int kStepSig = 32;  // scale significands S <= kStepSig: scale formats
 //: Per-call tables of the step rule (make_block_steps).
 struct BlockSteps {
   int32_t t[kStepSig + 1][8];  // thresholds of divisor S * gn as float32 bits, lanes 0..6, increasing
-  int32_t o[kStepSig + 1][8];  // the values fl32(v_k * S * gn) as float32 bits
+  int32_t v[kStepSig + 1][8];  // lane k: the value of magnitude k, fl32(v_k * S * gn) as float32 bits (v_0 = 0)
   int32_t elo[kStepSig + 1];   // the exponents E + ge for which every threshold and value of S stays
   int32_t ehi[kStepSig + 1];   //   a normal, finite float32
   int32_t ge;                  // g = gn * 2**ge
@@ -390,29 +390,31 @@ LOWPREC_HD inline BlockSteps make_block_steps(const BlockParams& bp, int mode) {
   for (int sig = 0; sig <= kStepSig; ++sig) {  // row 0 (no scale has S = 0) is filled as S = 1
     const double dv = (sig > 0 ? sig : 1) * gn;
     double prev = 0.0;
+    s.v[sig][0] = 0;
     for (int k = 1; k <= kmax; ++k) {
       const double v = decode_to_f64(static_cast<uint64_t>(k), bp.elem);
       const double p = mode == kTowardZero ? v : (prev + v) / 2;
       const bool up = mode == kTowardZero || mode == kNearestAway || (mode == kNearestEven && k % 2 == 0);
       s.t[sig][k - 1] = step_bits(p * dv, up);
-      s.o[sig][k - 1] = static_cast<int32_t>(bits_of(static_cast<float>(v * dv)));
+      s.v[sig][k] = static_cast<int32_t>(bits_of(static_cast<float>(v * dv)));
       prev = v;
     }
-    for (int k = kmax; k < 8; ++k) {  // lanes past the largest magnitude: copies of its lane (no effect)
-      s.t[sig][k] = s.t[sig][kmax - 1];
-      s.o[sig][k] = s.o[sig][kmax - 1];
-    }
-    // t[0] + (e << 23) >= 2**-126 (one above, for the tie adjustment), o[6] + (e << 23) finite
+    // lanes past the largest magnitude: copies of its lane (a magnitude above the last threshold
+    // passes the copies too, and lands on the last value)
+    for (int k = kmax; k < 8; ++k) s.t[sig][k] = s.t[sig][kmax - 1];
+    for (int k = kmax + 1; k < 8; ++k) s.v[sig][k] = s.v[sig][kmax];
+    // t[0] + (e << 23) >= 2**-126 (one above, for the tie adjustment), v[7] + (e << 23) finite
     s.elo[sig] = (0x00800001 - s.t[sig][0] + (1 << 23) - 1) >> 23;
-    s.ehi[sig] = (0x7F7FFFFF - s.o[sig][6]) >> 23;
+    s.ehi[sig] = (0x7F7FFFFF - s.v[sig][7]) >> 23;
   }
   return s;
 }
 
-//: One block's thresholds and values (float32 bits).
+//: One block's thresholds and values (float32 bits): an element above k > 0 thresholds takes value
+//: v[k], one above none is 0 (v[0] is shifted like the others, for a vectorised shift, and unused).
 struct alignas(32) StepGrid {
   int32_t t[8];
-  int32_t o[8];
+  int32_t v[8];
 };
 
 //: The step grid of a block whose divisor is sig * 2**ex * g (sig <= kStepSig); false where a
@@ -423,7 +425,7 @@ LOWPREC_HD LOWPREC_FAST_INLINE bool block_step_grid(const BlockSteps& s, int32_t
   const int32_t sh = static_cast<int32_t>(static_cast<uint32_t>(e) << 23);
   for (int k = 0; k < 8; ++k) {
     g->t[k] = s.t[sig][k] + sh;
-    g->o[k] = s.o[sig][k] + sh;
+    g->v[k] = s.v[sig][k] + sh;
   }
   return true;
 }
@@ -432,9 +434,9 @@ LOWPREC_HD LOWPREC_FAST_INLINE bool block_step_grid(const BlockSteps& s, int32_t
 //: -0 included).
 LOWPREC_HD LOWPREC_FAST_INLINE int32_t block_elem_steps(int32_t xi, const StepGrid& g) {
   const int32_t a = xi & 0x7FFFFFFF;
-  int32_t v = 0;
-  for (int k = 0; k < kSteps; ++k) v = a > g.t[k] ? g.o[k] : v;
-  return v | (xi ^ a);
+  int n = 0;
+  for (int k = 0; k < kSteps; ++k) n += a > g.t[k];
+  return (n > 0 ? g.v[n] : 0) | (xi ^ a);
 }
 
 }  // namespace lowprec
