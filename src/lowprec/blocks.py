@@ -23,6 +23,7 @@ import numpy as np
 
 from ._api import _as_float_array, _direct_out, _kparams, _lut, _random_args
 from ._dispatch import resolve_backend
+from ._narrow import narrow
 from ._pack import pack, unpack
 from .formats._block import BLOCK_FORMATS, SCALE_RULES, BlockFormat, bfp, block_geometry, get_block_format
 from .formats._registry import FORMATS
@@ -124,6 +125,12 @@ def _run(x: np.ndarray, f: BlockFormat, axis: object, mode: Rounding, seed: int,
     return (vals if what == 0 else codes), scales, g, sshape
 
 
+def _values_fit_float32(f: BlockFormat) -> bool:
+    """Whether every dequantized value (element x scale) is a float32 when it is in float32's range:
+    no tensor scale, and element and scale significands of at most 24 bits together."""
+    return not f.tensor_scale and f.element_format.mbits + f.scale.mbits + 2 <= 24  # type: ignore[union-attr]
+
+
 def _auto_quantize_backend(x: np.ndarray, f: BlockFormat, axis: object, mode: Rounding) -> tuple:
     """``backend="auto"`` for a quantize call: ``(backend, tensor scale or None)``.
 
@@ -221,8 +228,9 @@ def quantize(
     Returns
     -------
     numpy.ndarray
-        ``element x scale (x tensor scale)`` per element, cast to ``x``'s dtype (exact for float32
-        and float64 outputs of the preset formats). Blocks that contain NaN or Inf are all NaN.
+        ``element x scale (x tensor scale)`` per element, rounded once to ``x``'s dtype (nearest,
+        ties to even; exact for float32 and float64 outputs of the preset formats). Blocks that
+        contain NaN or Inf are all NaN.
     """
     arr, f, mode, seed_, rbits, n = _prepare(x, fmt, rounding, seed, random_bits, n_random_bits)
     if out is not None and (
@@ -230,6 +238,16 @@ def quantize(
     ):
         raise ValueError(f"out must be an array of shape {arr.shape} and dtype {arr.dtype}")
     b = resolve_backend(backend)
+    if arr.dtype not in (np.float32, np.float64) and not _values_fit_float32(f):
+        # float16/bfloat16 input, values wider than float32 (a tensor scale): the kernels would
+        # round them to float32 and then to the dtype; round the float64 values once instead
+        rnd = {"seed": seed, "random_bits": random_bits, "n_random_bits": n_random_bits}
+        v64 = quantize(arr.astype(np.float64), f, axis, mode, backend=backend, **rnd)  # type: ignore[arg-type]
+        res = narrow(v64, arr.dtype)
+        if out is not None:
+            out[...] = res
+            return out
+        return res
     g = None
     if b == "numba" and backend.lower() == "auto":
         b, g = _auto_quantize_backend(arr, f, axis, mode)

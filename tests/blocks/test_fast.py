@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ml_dtypes
 import numpy as np
 import pytest
 from blockdata import block_inputs
@@ -208,3 +209,30 @@ def test_auto_backend_choice(name: str, rounding: str, dtype: type, want: str, m
         assert (seen[0] if seen else "numba") == expect
         np.testing.assert_array_equal(q, r)
         np.testing.assert_array_equal(np.signbit(q), np.signbit(r))
+
+
+@pytest.mark.parametrize(
+    ("dtype", "seed", "scale"), [(np.float16, 30, None), (ml_dtypes.bfloat16, 43, "binades")]
+)
+@pytest.mark.parametrize("backend", ["auto", "numba", "cpp", "reference"])
+def test_16bit_inputs_round_values_once(dtype: type, seed: int, scale: str | None, backend: str) -> None:
+    """float16/bfloat16 input with a tensor scale (values wider than float32): the exact values
+    rounded once to the dtype, on every backend (rounding through float32 differs on this data)."""
+    from lowprec._narrow import narrow
+
+    if backend == "cpp" and not lowprec.backends()["cpp"][0]:
+        pytest.skip("lowprec._C is not built")
+    rng = np.random.default_rng(seed)
+    if scale is None:
+        x = (rng.standard_normal((8, 64)) * 3).astype(dtype)
+    else:
+        x = (rng.standard_normal((4, 64)) * np.exp2(rng.integers(-6, 6, (4, 1)))).astype(dtype)
+    v64 = blocks.quantize(x.astype(np.float64), "nvfp4_ts", backend="reference")
+    want = narrow(v64, dtype)
+    assert (v64.astype(np.float32).astype(dtype).view(np.uint16) != want.view(np.uint16)).any()
+    q = blocks.quantize(x, "nvfp4_ts", backend=backend)
+    assert q.dtype == x.dtype
+    np.testing.assert_array_equal(q.view(np.uint16), want.view(np.uint16))
+    out = np.empty_like(x)
+    assert blocks.quantize(x, "nvfp4_ts", backend=backend, out=out) is out
+    np.testing.assert_array_equal(out.view(np.uint16), want.view(np.uint16))

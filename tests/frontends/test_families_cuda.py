@@ -154,3 +154,34 @@ def test_empty_tensor() -> None:
     mod = HostCuda()
     got, _ = _families_cuda.launch(mod, torch.zeros(0, 32), "block", f, opts, None, None, 0, False, 0)
     assert got.shape == (0, 32) and not mod.calls
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_narrow_rounds_once_as_numpy(dtype) -> None:
+    from lowprec._narrow import narrow as np_narrow
+
+    rng = np.random.default_rng(2)
+    mid = np.ldexp(1.0 + (2 * rng.integers(0, 1 << 10, 3000) + 1) / 2.0**11, rng.integers(-30, 16, 3000))
+    v = np.concatenate([mid, mid * (1 + 2.0**-30), mid * (1 - 2.0**-30), [0.0, -0.0, np.inf, np.nan, 1e300]])
+    got = _families_cuda.narrow(torch.from_numpy(v), dtype)
+    npd = np.float16 if dtype == torch.float16 else __import__("ml_dtypes").bfloat16
+    with np.errstate(over="ignore"):
+        want = np_narrow(v, npd).view(np.int16)
+    nan = torch.isnan(got).numpy()
+    assert np.array_equal(nan, np.isnan(v))  # NaN compared by class
+    assert np.array_equal(got.view(torch.int16).numpy()[~nan], want[~nan])
+    assert not torch.equal(
+        torch.from_numpy(v).to(dtype).view(torch.int16), got.view(torch.int16)
+    )  # torch rounds twice
+
+
+def test_launch_rounds_16bit_values_once() -> None:
+    """nvfp4_ts on float16 data where rounding the values through float32 differs."""
+    x = torch.from_numpy((np.random.default_rng(30).standard_normal((8, 64)) * 3).astype(np.float16))
+    _, f = _families.family_of("nvfp4_ts")
+    opts = json.loads(_families.options_json("block", f, "nearest_even", None, {})[0])
+    want, _ = _families._run_cpu(x, "block", f, opts, None, None, 0, False)
+    got, _ = _families_cuda.launch(HostCuda(), x, "block", f, opts, None, None, 0, False, 0)
+    assert torch.equal(got.view(torch.int16), want.view(torch.int16))
+    v64 = torch.from_numpy(lowprec.quantize(x.double().numpy(), "nvfp4_ts"))
+    assert not torch.equal(v64.to(torch.float16).view(torch.int16), want.view(torch.int16))

@@ -6,8 +6,8 @@ for bit against the reference; here they run on device pointers, on the current 
 run it on CPU tensors with a stand-in module that forwards to the host build.
 
 Results match the CPU path of the op: float32 and float64 tensors are rounded at their width;
-float16 and bfloat16 ones are widened to float32 (exactly) and their float64 values cast back by
-torch, which rounds through float32 as the Numba kernels of the CPU path do.
+float16 and bfloat16 ones are widened to float32 (exactly) and their float64 values rounded once
+to the dtype (:func:`narrow`; torch's own cast goes through float32, rounding twice).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["cuda_module", "launch", "run_cuda"]
+__all__ = ["cuda_module", "launch", "narrow", "run_cuda"]
 
 
 def cuda_module() -> object:
@@ -26,6 +26,19 @@ def cuda_module() -> object:
     if not ok:
         raise RuntimeError(f"lowprec.torch cannot round CUDA tensors: {why}")
     return _cpp.cuda_module()
+
+
+def narrow(v: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """float64 ``v`` rounded once (nearest, ties to even) to ``dtype`` (``lowprec._narrow.narrow``:
+    float32 with round-to-odd first for the 16-bit dtypes)."""
+    if dtype in (torch.float32, torch.float64) or v.dtype != torch.float64:
+        return v.to(dtype)
+    y = v.float()
+    y64 = y.double()
+    inexact = (y64 != v) & ~torch.isnan(v)
+    bits = y.view(torch.int32) - (inexact & (y64.abs() > v.abs())).to(torch.int32)
+    bits = bits | inexact.to(torch.int32)
+    return bits.view(torch.float32).to(dtype)
 
 
 def _tensor_scale(xw: torch.Tensor, f: object) -> float:
@@ -105,7 +118,7 @@ def launch(mod: object, x: torch.Tensor, family: str, f: object, opts: dict, see
         if clipped:
             xw = work.double()
             keep = (xw >= float(ff.min)) & (xw <= float(ff.max))
-        return vals.to(xc.dtype), keep
+        return narrow(vals, xc.dtype), keep
     from .._cpp import _block_args
     from ..blocks import _check_sr_bits
     from ..rounding import parse_rounding
@@ -122,7 +135,7 @@ def launch(mod: object, x: torch.Tensor, family: str, f: object, opts: dict, see
     if clipped:
         cap = _block_cap(work, mod, f, axis, args, g, rnd)
         keep = work.double().abs() <= cap
-    return vals.to(xc.dtype), keep
+    return narrow(vals, xc.dtype), keep
 
 
 def run_cuda(x: torch.Tensor, family: str, f: object, opts: dict, seed: torch.Tensor | None,
