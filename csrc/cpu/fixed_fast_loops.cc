@@ -52,6 +52,37 @@ void quantize_run(const F* x, F* out, int64_t count, const FixedFastConsts& c, c
       });
 }
 
+template <int Group, int Kind>
+void quantize_run32(const float* x, float* out, int64_t count, const FixedFast32& c32, const FixedParams& fp, int q,
+                    int o) {
+  const bool avx2 = use_avx2();
+  run_chunks(
+      count,
+      [&](int64_t lo, int64_t hi) {
+        return LOWPREC_FAST_CALL(avx2, fixed_quantize_chunk32<Group, Kind>(x, out, lo, hi, c32));
+      },
+      [&](int64_t j) -> int64_t {
+        if (fixed_fast_elem32<Group, Kind>(x[j], c32).bad) {  // NaN passes through, as in the scalar loops
+          const double v = static_cast<double>(x[j]);
+          out[j] = v != v ? x[j] : static_cast<float>(fixed_quantize_f64(v, fp, q, o, 0, 0));
+        }
+        return 0;
+      });
+}
+
+//: quantize_run32 for the overflow kind of c (a deterministic group G).
+template <int G>
+void quantize32_kind(const float* x, float* out, int64_t count, const FixedFastConsts& c, const FixedFast32& c32,
+                     const FixedParams& fp, int q, int o) {
+  if (c.kind == kKindClamp) {
+    quantize_run32<G, kKindClamp>(x, out, count, c32, fp, q, o);
+  } else if (c.kind == kKindWrap) {
+    quantize_run32<G, kKindWrap>(x, out, count, c32, fp, q, o);
+  } else {
+    quantize_run32<G, kKindOther>(x, out, count, c32, fp, q, o);
+  }
+}
+
 // Calls fn(std::integral_constant<int, group>{}, rand) for the fast rule's group and random source.
 template <class Fn>
 auto with_group(const FixedFastConsts& c, const RandomSource& rs, Fn&& fn) {
@@ -97,8 +128,15 @@ bool fixed_fast_quantize(const void* x, int x_bytes, void* out, int out_bytes, i
   if (out_bytes != x_bytes || !fits(x_bytes, q, rs)) return false;
   const FixedFastConsts c = make_fixed_fast_consts(fp, q, o, rs.n, x_bytes == 8);
   if (!c.ok) return false;
+  const FixedFast32 c32 = x_bytes == 4 ? make_fixed_fast32(c, fp) : FixedFast32{};
   with_group(c, rs, [&](auto g, const auto& rand) {
     constexpr int G = decltype(g)::value;
+    if constexpr (G != kFixedGroupStoch) {
+      if (c32.ok) {  // float32 lanes
+        quantize32_kind<G>(static_cast<const float*>(x), static_cast<float*>(out), count, c, c32, fp, q, o);
+        return 0;
+      }
+    }
     if (x_bytes == 4) {
       quantize_run<G>(static_cast<const float*>(x), static_cast<float*>(out), count, c, fp, q, o, rand, rs.n);
     } else {

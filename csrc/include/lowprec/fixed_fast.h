@@ -182,4 +182,88 @@ LOWPREC_HD LOWPREC_FAST_INLINE FixedFastResult fixed_fast_elem(double x, uint64_
   return res;
 }
 
+//: Per-call constants of the float32-lane form of the fast rule (make_fixed_fast32): float32 input
+//: and output, a deterministic mode, 0 <= F <= 100 and W <= 24 (W <= 22 for the float wrap). Then
+//: v = x * 2**F is exact (or overflows, and is flagged), every floor, ceil, remainder and halving
+//: of v is exact in float32 while |v| < 2**22, the clamp, the wrap (R - cmin < 2**23) and the
+//: range test are exact, and R * 2**-F is the code's value, a float32 (the twin of Numba's
+//: `f32_lanes`). Twice the lanes of the float64 form, and the overflow kind is a template argument.
+struct FixedFast32 {
+  bool ok;
+  bool alt;       // RND_INF (group Mag): ties up
+  bool zero_oor;  // SAT_ZERO
+  float scale, inv_scale, cmin, cmax, lo_c, hi_c, two_w, inv_two_w;
+};
+
+LOWPREC_HD inline FixedFast32 make_fixed_fast32(const FixedFastConsts& c, const FixedParams& fp) {
+  FixedFast32 f{};
+  const int w = fp.bits, fb = fp.frac_bits;
+  f.ok = c.ok && c.group != kFixedGroupStoch && fb >= 0 && fb <= 100 && w <= (c.kind == kKindWrap ? 22 : 24);
+  if (!f.ok) return f;
+  f.alt = c.alt;
+  f.zero_oor = c.zero_oor;
+  f.scale = static_cast<float>(c.scale);  // powers of two and integers below 2**24: exact
+  f.inv_scale = static_cast<float>(c.inv_scale);
+  f.cmin = static_cast<float>(c.cmin);
+  f.cmax = static_cast<float>(c.cmax);
+  f.lo_c = static_cast<float>(c.lo_c);
+  f.hi_c = static_cast<float>(c.hi_c);
+  f.two_w = static_cast<float>(c.two_w);
+  f.inv_two_w = static_cast<float>(c.inv_two_w);
+  return f;
+}
+
+//: Result of the float32-lane rule for one element.
+struct FixedFast32Result {
+  int32_t bad;  // 1: the element needs the exact rule (rr is then meaningless), else 0
+  float rr;     // the rounded and overflowed integer R (-0 made +0)
+};
+
+//: The fast rule in float32 lanes for float32 `x`: deterministic `Group`, overflow kind `Kind`.
+template <int Group, int Kind>
+LOWPREC_HD LOWPREC_FAST_INLINE FixedFast32Result fixed_fast_elem32(float x, const FixedFast32& c) {
+  static_assert(Group != kFixedGroupStoch, "fixed_fast_elem32: a deterministic mode");
+  const float v = x * c.scale;
+  float rr;
+  if constexpr (Group == kTrn) {
+    rr = std::floor(v);
+  } else if constexpr (Group == kTrnInf) {
+    rr = std::ceil(v);
+  } else if constexpr (Group == kTrnZero) {
+    rr = std::trunc(v);
+  } else if constexpr (Group == kRndConv) {
+    rr = std::nearbyint(v);
+  } else if constexpr (Group == kRnd) {
+    const float f = std::floor(v);
+    rr = f + (v - f >= 0.5f ? 1.0f : 0.0f);
+  } else if constexpr (Group == kRndMinInf) {
+    const float cl = std::ceil(v);
+    rr = cl - (cl - v >= 0.5f ? 1.0f : 0.0f);
+  } else if constexpr (Group == kFixedToOdd) {
+    const float f = std::floor(v);
+    const float h = f * 0.5f;
+    rr = f + ((v != f) & (std::floor(h) == h) ? 1.0f : 0.0f);
+  } else {  // kFixedGroupMag: RND_ZERO, RND_INF
+    const float a = std::fabs(v);
+    const float fa = std::floor(a);
+    const float ra = a - fa;
+    const float m = fa + ((ra > 0.5f) | ((ra == 0.5f) & c.alt) ? 1.0f : 0.0f);
+    rr = v < 0.0f ? -m : m;
+  }
+  bool ok = std::fabs(v) < 4194304.0f;  // 2**22 (false for NaN and infinities)
+  if constexpr (Kind == kKindClamp) {
+    rr = rr < c.lo_c ? c.lo_c : (rr > c.hi_c ? c.hi_c : rr);
+  } else if constexpr (Kind == kKindWrap) {
+    rr = rr - c.two_w * std::floor((rr - c.cmin) * c.inv_two_w);
+  } else {
+    const bool in_range = (rr >= c.cmin) & (rr <= c.cmax);
+    rr = (c.zero_oor & !in_range) ? 0.0f : rr;
+    ok = ok & (in_range | c.zero_oor);
+  }
+  FixedFast32Result res;
+  res.bad = ok ? 0 : 1;
+  res.rr = rr + 0.0f;
+  return res;
+}
+
 }  // namespace lowprec
