@@ -204,8 +204,8 @@ def run(size: int) -> tuple[list[tuple], dict]:
          lambda be, **o: lowprec.quantize(x32, fixed, "STOCHASTIC", overflow="SAT", seed=1, backend=be, **o)),
     ]  # fmt: skip
     for name, mode, fn in family_rows:
-        # block formats: "auto" picks the C++ kernels or Numba per call (docs/block_formats.md)
-        for be in backends + (["auto"] if "axis" in name else []):
+        # "auto" picks the C++ kernels or Numba per call (docs/block_formats.md, docs/fixed_point.md)
+        for be in backends + ["auto"]:
             rows.append(own((name, mode, "float32", f"lowprec ({be})"), functools.partial(fn, be), o32, c32))
     return rows, {"copy32": c32, "copy64": c64, "memory": memory}
 

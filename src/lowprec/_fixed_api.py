@@ -101,6 +101,13 @@ def _reject_nonfinite(has_nan: bool, has_inf: bool, o: FixedOverflow) -> None:
         raise ValueError(f"an infinity cannot be wrapped ({o.name}); use a saturating overflow mode")
 
 
+def _cpp_ok() -> bool:
+    """Whether lowprec._C is usable (``backend="auto"`` takes it for float32/float64 quantize)."""
+    from ._dispatch import _cpp_status
+
+    return _cpp_status()[0]
+
+
 def _check_backend(backend: str) -> str:
     if backend not in ("auto", "numba", "cpp", "reference"):
         raise ValueError(
@@ -218,7 +225,8 @@ def fixed_quantize(
 ) -> np.ndarray:
     """Round floats to ``fmt`` and return the values in ``x``'s dtype.
 
-    Takes the arguments of :func:`fixed_encode`. NaN passes through; an infinity saturates under
+    Takes the arguments of :func:`fixed_encode`; ``backend="auto"`` takes the C++ kernels for
+    float32/float64 input when ``lowprec._C`` is built (Numba otherwise). NaN passes through; an infinity saturates under
     ``SAT``/``SAT_SYM``, gives 0 under ``SAT_ZERO`` and NaN under the wrapping modes. Values are
     exact in float64 while codes have at most 53 significant bits; otherwise (and for float32
     output) they are the nearest value of the output dtype.
@@ -235,7 +243,9 @@ def fixed_quantize(
     if out is not None:
         _check_out(out, arr.shape, arr.dtype)
     flat = _flat(arr)
-    if _check_backend(backend) == "reference":
+    if _check_backend(backend) == "auto" and arr.dtype in (np.float32, np.float64) and _cpp_ok():
+        backend = "cpp"  # its float32 lanes and compile-time overflow kinds: 0.6-0.9x the copy
+    if backend == "reference":
         from .reference._fixed import fixed_decode_reference, fixed_encode_reference
         from .reference._random import random_bits_reference
 

@@ -202,6 +202,45 @@ def _assert_same_values(got, want):
     assert np.array_equal(g[~nan].view(_uint(g.dtype)), w[~nan].view(_uint(w.dtype)))
 
 
+def _f32_points(fmt: FixedFormat) -> np.ndarray:
+    """float32 inputs of a 13..24-bit format: codes, halves and quarters (with both neighbours) at
+    the ends, around zero and at random, and values whose |x * 2**F| passes 2**22."""
+    rng = np.random.default_rng(fmt.bits)
+    lo, hi = 4 * fmt.min_code, 4 * fmt.max_code
+    k = np.concatenate([np.arange(lo - 24, lo + 40), np.arange(-40, 41), np.arange(hi - 40, hi + 25),
+                        rng.integers(lo, hi, 4000)])  # fmt: skip
+    base = np.ldexp(k.astype(np.float64), -(fmt.frac_bits + 2))
+    big = np.ldexp(rng.integers(2**22, 2**25, 300).astype(np.float64), -fmt.frac_bits)
+    b = np.concatenate([base, big, -big]).astype(np.float32)
+    return np.concatenate([b, np.nextafter(b, np.float32(np.inf)), np.nextafter(b, np.float32(-np.inf))])
+
+
+# F in 0..100 and W <= 24 (22 under the float wrap) take float32 lanes; the others float64 ones
+F32_LANES = [FixedFormat(24, 3), FixedFormat(24, 24, False), FixedFormat(22, 2), FixedFormat(23, 1),
+             FixedFormat(24, -76), FixedFormat(20, -81, False), FixedFormat(25, 5)]  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", [f for f in SMALL if f.frac_bits >= 0] + F32_LANES, ids=str)
+def test_quantize_float32_every_mode_and_overflow(fmt):
+    """float32 in and out, every deterministic mode x overflow case (saturation bits too): the
+    values of the reference codes, per instruction set."""
+    x = sweep(fmt, np.float32) if fmt.bits <= 12 else _f32_points(fmt)
+    x = np.concatenate([x, np.array([np.nan, np.inf, -np.inf, 3e38, -3e38], np.float32)])
+    x64 = x.astype(np.float64)
+    for q in DETERMINISTIC:
+        for o, n in overflow_cases(fmt):
+            bad = np.isnan(x64) | (np.isinf(x64) & (o in (FixedOverflow.WRAP, FixedOverflow.WRAP_SM)))
+            vals = np.full(x.size, np.nan)
+            vals[~bad] = np.ldexp(reference_codes(x64[~bad], fmt, q, o, n).astype(np.float64), -fmt.frac_bits)
+            want = vals.astype(np.float32)  # exact: at most 25 bits, normal
+            for isa, got in per_isa(lambda: fixed_quantize(x, fmt, q, o, n, backend="cpp")):  # noqa: B023
+                assert got.dtype == np.float32
+                nan = np.isnan(want)
+                assert np.array_equal(np.isnan(got), nan), (isa, q.name, o.name, n)
+                bad_at = np.nonzero(got[~nan].view(np.uint32) != want[~nan].view(np.uint32))[0]
+                assert bad_at.size == 0, (isa, q.name, o.name, n, x[~nan][bad_at[:4]], got[~nan][bad_at[:4]])
+
+
 # ---- random, wide formats -------------------------------------------------------------------------------
 @pytest.mark.parametrize("fmt", WIDE, ids=str)
 def test_encode_wide_random(fmt):
@@ -389,3 +428,23 @@ def test_kernel_argument_checks():
         m.fixed_encode(x, np.empty(3, np.float64), (8, 0, True, 0), 0, 0)
     with pytest.raises(ValueError):
         m.fixed_encode(x, np.empty(4, np.int64), (8, 0, True, 0), 0, 0)
+
+
+@pytest.mark.parametrize(("dtype", "want"), [(np.float32, "cpp"), (np.float64, "cpp"), (np.float16, "numba")])
+def test_auto_quantize_backend(dtype, want, monkeypatch):
+    """``backend="auto"`` quantizes float32/float64 with the C++ kernels (float16 with Numba), with
+    the reference's values."""
+    import lowprec._cpp as cppmod
+
+    seen = []
+    run = cppmod.fixed_quantize_cpp
+    monkeypatch.setattr(cppmod, "fixed_quantize_cpp", lambda *a, **k: seen.append(1) or run(*a, **k))
+    fmt = FixedFormat(8, 3)
+    x = sweep(fmt, np.float16).astype(dtype)
+    for q, o in (("RND_CONV", "SAT"), ("STOCHASTIC", "WRAP")):
+        seen.clear()
+        got = lowprec.quantize(x, fmt, q, overflow=o, seed=4 if q == "STOCHASTIC" else None)
+        assert ("cpp" if seen else "numba") == want
+        _assert_same_values(
+            got, fixed_quantize(x, fmt, q, o, seed=4 if q == "STOCHASTIC" else None, backend="reference")
+        )

@@ -159,7 +159,7 @@ def test_small_stochastic(q, nb):
                 got, _ = run_encode(x, fmt, q, o, n, rb, nb)
                 want = fixed_encode_reference(x64, fmt, q, o, n, rb, nb)
                 assert np.array_equal(got, want), (str(fmt), o.name, n, x[got != want][:5])
-                vals = fixed_quantize(x, fmt, q, o, n, random_bits=rb, n_random_bits=nb)
+                vals = fixed_quantize(x, fmt, q, o, n, random_bits=rb, n_random_bits=nb, backend="numba")
                 assert_same_values(vals, reference_values(x, fmt, q, o, n, rb, nb), (str(fmt), o.name))
             # the counter-based stream of a seed: the same bits as reference._random
             got = fixed_encode(x, fmt, q, "SAT", seed=nb + 7, n_random_bits=nb)
@@ -208,10 +208,10 @@ def test_wide(fmt, dtype):
             assert counts == (0, 0)
             assert np.array_equal(got, want), (q.name, o.name, n, x[got != want][:5])
             if q.is_stochastic:
-                vals = fixed_quantize(x, fmt, q, o, n, **kw)
+                vals = fixed_quantize(x, fmt, q, o, n, **kw, backend="numba")
                 assert_same_values(vals, reference_values(x, fmt, q, o, n, rb, 20), (q.name, o.name, n))
             else:
-                vals = fixed_quantize(xs, fmt, q, o, n)
+                vals = fixed_quantize(xs, fmt, q, o, n, backend="numba")
                 assert_same_values(vals, reference_values(xs, fmt, q, o, n), (q.name, o.name, n))
 
 
