@@ -51,6 +51,23 @@ def copy_time(x: np.ndarray) -> float:
     return best_time(lambda: np.copyto(out, x), repeat=10)
 
 
+class Copy:
+    """The copy baseline of one array, timed again next to each row: this VM's memory speed drifts
+    by tens of percent within a run, so a ratio takes the copy measured just before its row."""
+
+    def __init__(self, x: np.ndarray) -> None:
+        self.x, self.out, self.times = x, np.empty_like(x), []
+
+    def __call__(self) -> float:
+        t = best_time(lambda: np.copyto(self.out, self.x), repeat=5)
+        self.times.append(t)
+        return t
+
+    def span(self) -> tuple[float, float, float]:
+        """(min, median, max) of the copy times measured so far."""
+        return float(np.min(self.times)), float(np.median(self.times)), float(np.max(self.times))
+
+
 def peak_extra_memory(fn: Callable[[], object], nbytes: int) -> float:
     """Peak NumPy allocation of one call, as a fraction of the input size (output included)."""
     tracemalloc.start()
@@ -156,18 +173,19 @@ def run(size: int) -> tuple[list[tuple], dict]:
     x32 = (rng.standard_normal(size) * 4).astype(np.float32)
     x64 = x32.astype(np.float64) * (1 + 2.0**-30)
     small32 = x32[: max(size // 16, 1 << 16)].copy()
-    c32, c64, csmall = copy_time(x32), copy_time(x64), copy_time(small32)
+    c32, c64, csmall = Copy(x32), Copy(x64), Copy(small32)
     rows = []
     memory = {}
     o32, o64 = np.empty_like(x32), np.empty_like(x64)  # for the out= timings (a copy's setting)
     backends = ["numba"] + (["cpp"] if lowprec.backends()["cpp"][0] else [])
 
-    def own(row: tuple, fn: Callable[..., object], out: np.ndarray, copy: float) -> tuple:
+    def own(row: tuple, fn: Callable[..., object], out: np.ndarray, copy: Copy) -> tuple:
         """A lowprec row ``(format, mode, input, implementation, ...)``: allocating, and into a
         preallocated ``out`` as np.copyto does."""
+        c = copy()
         t = best_time(fn)
         t_out = best_time(lambda: fn(out=out))
-        return (*row, t, t / copy, t_out / copy)
+        return (*row, t, t / c, t_out / c)
 
     for fmt_name in FORMATS:
         f = _fmt(fmt_name)
@@ -179,11 +197,13 @@ def run(size: int) -> tuple[list[tuple], dict]:
             fn = functools.partial(lowprec.quantize, x64, f, mode, **kw)
             rows.append(own((fmt_name, mode, "float64", "lowprec (numba)"), fn, o64, c64))
             for name, fn in peers(x32, fmt_name, mode).items():
+                c = c32()
                 t = best_time(fn)
-                rows.append((fmt_name, mode, "float32", name, t, t / c32))
+                rows.append((fmt_name, mode, "float32", name, t, t / c))
             for name, fn in slow_peers(small32, fmt_name, mode).items():
+                c = csmall()
                 t = best_time(fn, repeat=2, budget=2.0)
-                rows.append((fmt_name, mode, "float32 (1/16)", name, t, t / csmall))
+                rows.append((fmt_name, mode, "float32 (1/16)", name, t, t / c))
         memory[fmt_name] = peak_extra_memory(
             lambda: lowprec.quantize(x32, f, "stochastic", seed=1), x32.nbytes
         )
@@ -205,9 +225,9 @@ def run(size: int) -> tuple[list[tuple], dict]:
     ]  # fmt: skip
     for name, mode, fn in family_rows:
         # "auto" picks the C++ kernels or Numba per call (docs/block_formats.md, docs/fixed_point.md)
-        for be in backends + ["auto"]:
+        for be in [*backends, "auto"]:
             rows.append(own((name, mode, "float32", f"lowprec ({be})"), functools.partial(fn, be), o32, c32))
-    return rows, {"copy32": c32, "copy64": c64, "memory": memory}
+    return rows, {"copy32": c32.span(), "copy64": c64.span(), "memory": memory}
 
 
 def markdown(rows: list[tuple], info: dict, size: int, cold: float) -> str:
@@ -218,8 +238,10 @@ def markdown(rows: list[tuple], info: dict, size: int, cold: float) -> str:
         "",
         f"Date: {datetime.date.today()}. Machine: {platform.processor() or platform.machine()}, "
         f"{os.cpu_count()} cores, numba threads {numba.get_num_threads()}, numpy {np.__version__}.",
-        f"Array: {size:,} elements. `np.copyto` float32: {info['copy32'] * 1e3:.2f} ms, "
-        f"float64: {info['copy64'] * 1e3:.2f} ms (single-threaded). Ratio = time / copy time (lower is better).",
+        f"Array: {size:,} elements. `np.copyto` (single-threaded) float32: median {info['copy32'][1] * 1e3:.2f} ms "
+        f"({info['copy32'][0] * 1e3:.2f}–{info['copy32'][2] * 1e3:.2f}), float64: median "
+        f"{info['copy64'][1] * 1e3:.2f} ms ({info['copy64'][0] * 1e3:.2f}–{info['copy64'][2] * 1e3:.2f}). "
+        "Ratio = time / the copy timed just before the row (lower is better).",
         f"Cold start (first quantize in a fresh process, Numba cache warm): {cold:.2f} s.",
         "",
         "Ratio with `out=`: the same call writing into a preallocated array, as `np.copyto` does "
