@@ -226,10 +226,10 @@ def fixed_quantize(
     """Round floats to ``fmt`` and return the values in ``x``'s dtype.
 
     Takes the arguments of :func:`fixed_encode`; ``backend="auto"`` takes the C++ kernels for
-    float32/float64 input when ``lowprec._C`` is built (Numba otherwise). NaN passes through; an infinity saturates under
-    ``SAT``/``SAT_SYM``, gives 0 under ``SAT_ZERO`` and NaN under the wrapping modes. Values are
-    exact in float64 while codes have at most 53 significant bits; otherwise (and for float32
-    output) they are the nearest value of the output dtype.
+    float32/float64 input when ``lowprec._C`` is built (Numba otherwise). NaN passes through; an
+    infinity saturates under ``SAT``/``SAT_SYM``, gives 0 under ``SAT_ZERO`` and NaN under the
+    wrapping modes. Values are exact in float64 while codes have at most 53 significant bits;
+    otherwise (and for float32 output) they are the nearest value of the output dtype.
 
     Examples
     --------
