@@ -113,6 +113,34 @@ struct FixedFastResult {
   double rr;    // the rounded and overflowed integer R (-0 made +0)
 };
 
+//: v (float64, or float32 in the float32 lanes) rounded to an integer by a single rounding mode
+//: that rounds v itself, not its magnitude (TRN, TRN_INF, TRN_ZERO, RND_CONV, RND, RND_MIN_INF,
+//: TO_ODD): exact while |v| is below 2**50 in float64, 2**22 in float32.
+template <int Group, class T>
+LOWPREC_HD LOWPREC_FAST_INLINE T fixed_round_single(T v) {
+  const T one = 1, half = static_cast<T>(0.5), zero = 0;
+  if constexpr (Group == kTrn) {
+    return std::floor(v);
+  } else if constexpr (Group == kTrnInf) {
+    return std::ceil(v);
+  } else if constexpr (Group == kTrnZero) {
+    return std::trunc(v);
+  } else if constexpr (Group == kRndConv) {
+    return std::nearbyint(v);  // ties to even under the default rounding mode
+  } else if constexpr (Group == kRnd) {
+    const T f = std::floor(v);
+    return f + (v - f >= half ? one : zero);
+  } else if constexpr (Group == kRndMinInf) {
+    const T cl = std::ceil(v);
+    return cl - (cl - v >= half ? one : zero);
+  } else {
+    static_assert(Group == kFixedToOdd, "fixed_round_single: a single rounding of v");
+    const T f = std::floor(v);
+    const T h = f * half;
+    return f + ((v != f) & (std::floor(h) == h) ? one : zero);
+  }
+}
+
 //: The fixed-point fast rule for the float64 `x` (a float32 input widened), group `Group`.
 //: `r`: the element's nb random bits in the stochastic modes. Straight-line code.
 template <int Group>
@@ -125,24 +153,8 @@ LOWPREC_HD LOWPREC_FAST_INLINE FixedFastResult fixed_fast_elem(double x, uint64_
   const int kind = c.kind;
   const double v = x * scale;
   double rr;
-  if constexpr (Group == kTrn) {
-    rr = std::floor(v);
-  } else if constexpr (Group == kTrnInf) {
-    rr = std::ceil(v);
-  } else if constexpr (Group == kTrnZero) {
-    rr = std::trunc(v);
-  } else if constexpr (Group == kRndConv) {
-    rr = std::nearbyint(v);  // ties to even under the default rounding mode
-  } else if constexpr (Group == kRnd) {
-    const double f = std::floor(v);
-    rr = f + (v - f >= 0.5 ? 1.0 : 0.0);
-  } else if constexpr (Group == kRndMinInf) {
-    const double cl = std::ceil(v);
-    rr = cl - (cl - v >= 0.5 ? 1.0 : 0.0);
-  } else if constexpr (Group == kFixedToOdd) {
-    const double f = std::floor(v);
-    const double h = f * 0.5;
-    rr = f + ((v != f) & (std::floor(h) == h) ? 1.0 : 0.0);
+  if constexpr (Group < kFixedGroupMag) {  // a single mode (RND_ZERO, RND_INF, stochastic: groups)
+    rr = fixed_round_single<Group>(v);
   } else {  // in magnitude: RND_ZERO, RND_INF, the stochastic modes
     const double a = std::fabs(v);
     const double fa = std::floor(a);
@@ -225,25 +237,9 @@ LOWPREC_HD LOWPREC_FAST_INLINE FixedFast32Result fixed_fast_elem32(float x, cons
   static_assert(Group != kFixedGroupStoch, "fixed_fast_elem32: a deterministic mode");
   const float v = x * c.scale;
   float rr;
-  if constexpr (Group == kTrn) {
-    rr = std::floor(v);
-  } else if constexpr (Group == kTrnInf) {
-    rr = std::ceil(v);
-  } else if constexpr (Group == kTrnZero) {
-    rr = std::trunc(v);
-  } else if constexpr (Group == kRndConv) {
-    rr = std::nearbyint(v);
-  } else if constexpr (Group == kRnd) {
-    const float f = std::floor(v);
-    rr = f + (v - f >= 0.5f ? 1.0f : 0.0f);
-  } else if constexpr (Group == kRndMinInf) {
-    const float cl = std::ceil(v);
-    rr = cl - (cl - v >= 0.5f ? 1.0f : 0.0f);
-  } else if constexpr (Group == kFixedToOdd) {
-    const float f = std::floor(v);
-    const float h = f * 0.5f;
-    rr = f + ((v != f) & (std::floor(h) == h) ? 1.0f : 0.0f);
-  } else {  // kFixedGroupMag: RND_ZERO, RND_INF
+  if constexpr (Group != kFixedGroupMag) {
+    rr = fixed_round_single<Group>(v);
+  } else {  // RND_ZERO, RND_INF
     const float a = std::fabs(v);
     const float fa = std::floor(a);
     const float ra = a - fa;
