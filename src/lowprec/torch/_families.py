@@ -27,7 +27,7 @@ import torch
 from .._api import quantize as np_quantize
 from ..formats._registry import get_format
 
-__all__ = ["FAMILIES", "family_key", "family_of", "lookup_family_format", "quantize_ext_op"]
+__all__ = ["FAMILIES", "block_cap", "family_key", "family_of", "lookup_family_format", "quantize_ext_op"]
 
 FAMILIES = ("fixed", "int", "block")
 _FORMATS: dict[str, object] = {}
@@ -75,20 +75,17 @@ def _np_in(t: torch.Tensor, fixed: bool) -> np.ndarray:
     return t.numpy()
 
 
-def _block_cap(x: np.ndarray, f: object, axis: object) -> np.ndarray:
-    """``element_max * block_scale * tensor_scale`` per element (float64), NaN for NaN/Inf blocks."""
-    from .. import blocks
+def block_cap(scales: torch.Tensor, f: object, shape: tuple, axis: object, g: float) -> torch.Tensor:
+    """``element_max * block_scale * tensor_scale`` per element (float64, on ``scales``' device),
+    NaN for NaN/Inf blocks, from the block scale codes of an array of ``shape`` (CPU and CUDA)."""
     from .._api import _lut
     from ..formats._block import block_geometry
 
-    res = blocks.encode(x, f, axis)
-    scales = res[1]
-    g = float(res[2]) if len(res) > 2 else 1.0
-    dims, (b1, b2), _ = block_geometry(x.shape, f, axis)
-    sv = _lut(f.scale, np.dtype(np.float64))[scales.astype(np.intp)]
-    sv = sv.reshape(dims[0], -(-dims[1] // b1), dims[2], -(-dims[3] // b2), dims[4])
-    sv = np.repeat(np.repeat(sv, b1, axis=1)[:, : dims[1]], b2, axis=3)[:, :, :, : dims[3]]
-    return (sv * (float(f.element_max) * g)).reshape(x.shape)
+    dims, (b1, b2), _ = block_geometry(tuple(shape), f, axis)  # type: ignore[arg-type]
+    lut = torch.from_numpy(_lut(f.scale, np.dtype(np.float64))).to(scales.device)  # type: ignore[attr-defined]
+    sv = lut[scales.long()].reshape(dims[0], -(-dims[1] // b1), dims[2], -(-dims[3] // b2), dims[4])
+    sv = sv.repeat_interleave(b1, dim=1)[:, : dims[1]].repeat_interleave(b2, dim=3)[:, :, :, : dims[3]]
+    return (sv * (float(f.element_max) * g)).reshape(tuple(shape))  # type: ignore[attr-defined]
 
 
 def _run_cpu(x: torch.Tensor, family: str, f: object, opts: dict, seed: torch.Tensor | None,
@@ -122,8 +119,13 @@ def _run_cpu(x: torch.Tensor, family: str, f: object, opts: dict, seed: torch.Te
         ff = f.as_fixed() if family == "int" else f  # type: ignore[attr-defined]
         keep = (xw >= float(ff.min)) & (xw <= float(ff.max))
     else:
-        with np.errstate(invalid="ignore"):
-            keep = np.abs(xw) <= _block_cap(xn, f, kw["axis"])
+        from .. import blocks
+
+        res = blocks.encode(xn, f, kw["axis"])
+        cap = block_cap(
+            torch.from_numpy(res[1]), f, xn.shape, kw["axis"], float(res[2]) if len(res) > 2 else 1.0
+        )
+        return out, torch.from_numpy(np.abs(xw)) <= cap
     return out, torch.from_numpy(np.ascontiguousarray(keep))
 
 

@@ -59,23 +59,20 @@ def _rbits(rbits: torch.Tensor | None, x: torch.Tensor) -> tuple[torch.Tensor | 
     return rb, rb.data_ptr(), 8
 
 
-def _block_cap(x: torch.Tensor, mod: object, f: object, axis: object, args: tuple, g: float,
-               launch_kw: dict) -> torch.Tensor:  # fmt: skip
-    """``element_max * block_scale * g`` per element (float64) from the scale codes of an encode pass."""
-    from .._api import _lut
+def _block_scales(x: torch.Tensor, mod: object, f: object, axis: object, args: tuple,
+                  launch_kw: dict) -> torch.Tensor:  # fmt: skip
+    """The block scale codes of ``x`` (uint8, ``block_geometry``'s scale shape) from an encode pass of
+    ``mod`` with the arguments of the values pass (the scales do not depend on the element rounding)."""
     from ..formats._block import block_geometry
 
-    dims, (b1, b2), sshape = block_geometry(tuple(x.shape), f, axis)  # type: ignore[arg-type]
+    sshape = block_geometry(tuple(x.shape), f, axis)[2]  # type: ignore[arg-type]
     codes = torch.empty(x.shape, dtype=torch.uint8 if f.element_format.nbits <= 8 else torch.int16,  # type: ignore[attr-defined]
                         device=x.device)  # fmt: skip
     scales = torch.empty(sshape, dtype=torch.uint8, device=x.device)
-    if x.numel():  # the scale codes do not depend on the element rounding; same arguments as the values
+    if x.numel():
         mod.block_run(x.data_ptr(), x.element_size(), *args, codes=codes.data_ptr(),  # type: ignore[attr-defined]
                       code_bytes=codes.element_size(), scales=scales.data_ptr(), **launch_kw)  # fmt: skip
-    lut = torch.from_numpy(_lut(f.scale, np.dtype(np.float64))).to(x.device)  # type: ignore[attr-defined]
-    sv = lut[scales.long()].reshape(dims[0], -(-dims[1] // b1), dims[2], -(-dims[3] // b2), dims[4])
-    sv = sv.repeat_interleave(b1, dim=1)[:, : dims[1]].repeat_interleave(b2, dim=3)[:, :, :, : dims[3]]
-    return (sv * (float(f.element_max) * g)).reshape(x.shape)  # type: ignore[attr-defined]
+    return scales
 
 
 def launch(mod: object, x: torch.Tensor, family: str, f: object, opts: dict, seed: int | None,
@@ -133,8 +130,11 @@ def launch(mod: object, x: torch.Tensor, family: str, f: object, opts: dict, see
         mod.block_run(work.data_ptr(), work.element_size(), *args, vals=vals.data_ptr(),  # type: ignore[attr-defined]
                       vals_bytes=vals.element_size(), **rnd)  # fmt: skip
     if clipped:
-        cap = _block_cap(work, mod, f, axis, args, g, rnd)
-        keep = work.double().abs() <= cap
+        from ._families import block_cap
+
+        keep = work.double().abs() <= block_cap(
+            _block_scales(work, mod, f, axis, args, rnd), f, work.shape, axis, g
+        )
     return narrow(vals, xc.dtype), keep
 
 
