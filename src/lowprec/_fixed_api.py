@@ -11,6 +11,7 @@ import secrets
 import numpy as np
 
 from ._api import _direct_out
+from ._dispatch import _cpp_status
 from ._fixed_modes import FixedOverflow, FixedRounding, parse_fixed_overflow, parse_fixed_rounding
 from .formats._fixed import FixedFormat, _check_overflow
 
@@ -99,13 +100,6 @@ def _reject_nonfinite(has_nan: bool, has_inf: bool, o: FixedOverflow) -> None:
         raise ValueError("NaN cannot be converted to fixed point")
     if has_inf and o in (FixedOverflow.WRAP, FixedOverflow.WRAP_SM):
         raise ValueError(f"an infinity cannot be wrapped ({o.name}); use a saturating overflow mode")
-
-
-def _cpp_ok() -> bool:
-    """Whether lowprec._C is usable (``backend="auto"`` takes it for float32/float64 quantize)."""
-    from ._dispatch import _cpp_status
-
-    return _cpp_status()[0]
 
 
 def _check_backend(backend: str) -> str:
@@ -243,7 +237,7 @@ def fixed_quantize(
     if out is not None:
         _check_out(out, arr.shape, arr.dtype)
     flat = _flat(arr)
-    if _check_backend(backend) == "auto" and arr.dtype in (np.float32, np.float64) and _cpp_ok():
+    if _check_backend(backend) == "auto" and arr.dtype in (np.float32, np.float64) and _cpp_status()[0]:
         backend = "cpp"  # its float32 lanes and compile-time overflow kinds: 0.6-0.9x the copy
     if backend == "reference":
         from .reference._fixed import fixed_decode_reference, fixed_encode_reference
