@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels.h"
 #include "lowprec/core.h"
+#include "lowprec/fast.h"
 
 #if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
 #define LOWPREC_FAST_HAVE_AVX2 1
@@ -35,6 +37,33 @@ struct ExplicitRand {
   const uint64_t* bits;
   inline uint64_t operator()(int64_t i) const { return bits[i]; }
 };
+//: The counter stream of n <= 32 bits for loops on 32-bit lanes: the element rule takes it as a
+//: 32-bit word (fast_elem), filled for a whole chunk by random_words before the chunk's loop, so
+//: the 64-bit mixer runs in a loop of its own (vectorised) and the rounding loop stays 32 bits
+//: wide. operator() is CounterRand's, for the elements redone by the exact rule.
+struct CounterWords {
+  CounterRand rand;
+  inline uint64_t operator()(int64_t i) const { return rand(i); }
+};
+//: The random words of a chunk [lo, hi): w[j - lo] for element j.
+struct WordRand {
+  const uint32_t* w;
+  int64_t lo;
+  inline uint32_t operator()(int64_t j) const { return w[j - lo]; }
+};
+
+//: w[i] = the n random bits of element `first + i` of the stream of `key`, at the top of a word.
+LOWPREC_FAST_INLINE void random_words_body(uint64_t key, uint64_t first, int64_t count, int n,
+                                           uint32_t* __restrict w) {
+  const uint32_t keep = ~uint32_t{0} << (32 - n);
+  uint64_t z = key + (first + 1) * kGolden;
+  for (int64_t i = 0; i < count; ++i) {  // SplitMix64 of z, written out so that it is inlined here
+    uint64_t m = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    m = (m ^ (m >> 27)) * 0x94D049BB133111EBull;
+    w[i] = static_cast<uint32_t>((m ^ (m >> 31)) >> 32) & keep;
+    z += kGolden;
+  }
+}
 
 //: `call` (a chunk-loop call without namespace) on the copy of the current instruction set.
 #if LOWPREC_FAST_HAVE_AVX2
@@ -42,6 +71,20 @@ struct ExplicitRand {
 #else
 #define LOWPREC_FAST_CALL(avx2_flag, ...) ((void)(avx2_flag), baseline::__VA_ARGS__)
 #endif
+
+#if LOWPREC_FAST_HAVE_AVX2
+__attribute__((target("avx2"))) inline void random_words_avx2(uint64_t key, uint64_t first, int64_t count, int n,
+                                                              uint32_t* w) {
+  random_words_body(key, first, count, n, w);
+}
+#endif
+inline void random_words(bool avx2, uint64_t key, uint64_t first, int64_t count, int n, uint32_t* w) {
+#if LOWPREC_FAST_HAVE_AVX2
+  if (avx2) return random_words_avx2(key, first, count, n, w);
+#endif
+  (void)avx2;
+  random_words_body(key, first, count, n, w);
+}
 
 //: Runs chunk(lo, hi) over [0, count) in pieces of kChunk elements, on OpenMP threads from
 //: kParallelMin elements on; a chunk returns whether some element needs the exact rule, and then
@@ -62,11 +105,31 @@ int64_t run_chunks(int64_t count, const Chunk& chunk, const Fix& fix) {
 }
 
 //: Calls fn(rand) with the random source of rs: the counter stream of rs.seed, or explicit uint64
-//: bits (callers send uint32 bits to the scalar loops).
-template <class Fn>
+//: bits (callers send uint32 bits to the scalar loops). Words32: loops on 32-bit lanes, which take
+//: a stream of n <= 32 bits as CounterWords.
+template <bool Words32 = false, class Fn>
 auto with_random_source(const RandomSource& rs, Fn&& fn) {
-  if (rs.bits == nullptr) return fn(CounterRand{splitmix64(rs.seed), rs.start, rs.n});
+  if (rs.bits == nullptr) {
+    const CounterRand rand{splitmix64(rs.seed), rs.start, rs.n};
+    if constexpr (Words32) {
+      if (rs.n <= 32) return fn(CounterWords{rand});
+    }
+    return fn(rand);
+  }
   return fn(ExplicitRand{static_cast<const uint64_t*>(rs.bits)});
+}
+
+//: Calls chunk(r) with the random source of chunk [lo, hi) (hi - lo <= kChunk): its random words
+//: for CounterWords, `rand` itself otherwise.
+template <class R, class Chunk>
+int with_chunk_rand(bool avx2, const R& rand, int64_t lo, int64_t hi, const Chunk& chunk) {
+  if constexpr (std::is_same_v<R, CounterWords>) {
+    alignas(64) uint32_t w[kChunk];
+    random_words(avx2, rand.rand.key, rand.rand.start + static_cast<uint64_t>(lo), hi - lo, rand.rand.n, w);
+    return chunk(WordRand{w, lo});
+  } else {
+    return chunk(rand);
+  }
 }
 
 }  // namespace lowprec::cpu::fastloops

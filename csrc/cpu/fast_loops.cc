@@ -69,7 +69,10 @@ int64_t encode_run(const F* x, Out* out, int64_t count, const FastConsts& c, con
   return run_chunks(
       count,
       [&](int64_t lo, int64_t hi) {
-        return LOWPREC_FAST_CALL(avx2, encode_chunk<Mode, F, Out, R>(x, out, lo, hi, c, rand, n));
+        return with_chunk_rand(avx2, rand, lo, hi, [&](const auto& r) {
+          using RC = std::decay_t<decltype(r)>;
+          return LOWPREC_FAST_CALL(avx2, encode_chunk<Mode, F, Out, RC>(x, out, lo, hi, c, r, n));
+        });
       },
       [&](int64_t j) -> int64_t {
         if (!needs_exact(x, j, c)) return 0;
@@ -89,7 +92,10 @@ void quantize_run(const F* x, F* out, int64_t count, const FastConsts& c, const 
         if constexpr (Mode == kNearestEven) {
           if (c.fpu_rne) return LOWPREC_FAST_CALL(avx2, quantize_chunk<Mode, F, R, true>(x, out, lo, hi, c, rand, n));
         }
-        return LOWPREC_FAST_CALL(avx2, quantize_chunk<Mode, F, R>(x, out, lo, hi, c, rand, n));
+        return with_chunk_rand(avx2, rand, lo, hi, [&](const auto& r) {
+          using RC = std::decay_t<decltype(r)>;
+          return LOWPREC_FAST_CALL(avx2, quantize_chunk<Mode, F, RC>(x, out, lo, hi, c, r, n));
+        });
       },
       [&](int64_t j) -> int64_t {
         if (needs_exact(x, j, c)) {
@@ -103,11 +109,12 @@ void quantize_run(const F* x, F* out, int64_t count, const FastConsts& c, const 
       });
 }
 
-// Calls fn(rand) with the random source of mode `Mode`: none, the counter stream, or explicit bits.
-template <int Mode, class Fn>
+// Calls fn(rand) with the random source of mode `Mode` for input F: none, the counter stream (in
+// words for float32), or explicit bits.
+template <int Mode, class F, class Fn>
 auto with_rand(const RandomSource& rs, Fn&& fn) {
   if constexpr (Mode == kStochastic || Mode == kStochasticEqual) {
-    return with_random_source(rs, fn);
+    return with_random_source<sizeof(F) == 4>(rs, fn);
   } else {
     return fn(NoRand{});
   }
@@ -116,7 +123,7 @@ auto with_rand(const RandomSource& rs, Fn&& fn) {
 template <int Mode, class F>
 int64_t encode_mode(const F* x, void* out, int out_bytes, int64_t count, const FastConsts& c, const FloatParams& p,
                     int ovf, const RandomSource& rs) {
-  return with_rand<Mode>(rs, [&](const auto& rand) -> int64_t {
+  return with_rand<Mode, F>(rs, [&](const auto& rand) -> int64_t {
     switch (out_bytes) {
       case 1: return encode_run<Mode>(x, static_cast<uint8_t*>(out), count, c, p, ovf, rand, rs.n);
       case 2: return encode_run<Mode>(x, static_cast<uint16_t*>(out), count, c, p, ovf, rand, rs.n);
@@ -128,7 +135,7 @@ int64_t encode_mode(const F* x, void* out, int out_bytes, int64_t count, const F
 template <int Mode, class F>
 void quantize_mode(const F* x, F* out, int64_t count, const FastConsts& c, const FloatParams& p, int ovf,
                    const RandomSource& rs) {
-  with_rand<Mode>(rs, [&](const auto& rand) { quantize_run<Mode>(x, out, count, c, p, ovf, rand, rs.n); });
+  with_rand<Mode, F>(rs, [&](const auto& rand) { quantize_run<Mode>(x, out, count, c, p, ovf, rand, rs.n); });
 }
 
 // Calls fn(std::integral_constant<int, mode>{}) for a run-time rounding mode.

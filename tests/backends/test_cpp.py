@@ -330,6 +330,30 @@ def test_stochastic_from_seed(cpp: None, name: str) -> None:
             assert_codes(got, want[10:], x[10:], "start offset")
 
 
+@pytest.mark.parametrize("mode", STOCHASTIC, ids=lambda m: m.name.lower())
+@pytest.mark.parametrize("name", SMALL)
+def test_stochastic_from_seed_float32_every_code(cpp: None, name: str, mode: Rounding) -> None:
+    """Seeded stochastic rounding of float32 input: the loops take n <= 32 random bits as 32-bit
+    words made chunk by chunk (n > 32: the 64-bit rule). Every code, midpoint and neighbour, tiled
+    over several chunks, from a stream offset that is not a chunk multiple."""
+    fmt = FORMATS[name]
+    ovf = resolve_overflow(fmt, None)
+    # and values 1 to 2**-16 of the smallest step: rounding positions about 32 bits down
+    rng = np.random.default_rng(5)
+    step = float(fmt.mag_value(1))
+    tiny = step * 2.0 ** -rng.uniform(0, 16, 4000)
+    x = np.concatenate([np.tile(inputs(name, np.float32), 3)[:16_000], tiny, -tiny]).astype(np.float32)
+    start = 4099
+    for n in (1, 8, 23, 32, 40):
+        r = random_bits_reference(31, start + x.size, n)[start:]
+        want = encode_reference(x, fmt, mode, ovf, r, n)
+        quant = quantize_reference(x, fmt, mode, ovf, r, n)
+        for isa, got in per_isa(lambda: encode_cpp(x, fmt, mode, ovf, seed=31, n=n, start=start)):  # noqa: B023
+            assert_codes(got, want, x, f"seeded {name} {mode.name} n={n} [{isa}]")
+        for isa, got in per_isa(lambda: quantize_cpp(x, fmt, mode, ovf, seed=31, n=n, start=start)):  # noqa: B023
+            assert_values(got, quant, f"seeded quantize {name} {mode.name} n={n} [{isa}]")
+
+
 # ---- decode -----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", SMALL)
 def test_decode_every_code(cpp: None, name: str) -> None:

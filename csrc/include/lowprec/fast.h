@@ -225,9 +225,11 @@ LOWPREC_HD LOWPREC_FAST_INLINE bool fast_is_slow(I a, bool neg, const FastConsts
 }
 
 //: The fast rule for the input bits `xb` (a float32 as int32, a float64 as int64). `r`: the element's
-//: `n` random bits in the stochastic modes. Straight-line code: every condition is a lane mask.
-template <int Mode, class I>
-LOWPREC_HD LOWPREC_FAST_INLINE FastResult<I> fast_elem(I xb, uint64_t r, int n, const FastConsts& c) {
+//: `n` random bits in the stochastic modes, as a uint64_t integer in [0, 2**n), or (float32 lanes,
+//: n <= 32) as a uint32_t word holding them at its top (the low 32 - n bits zero), which keeps every
+//: lane 32 bits wide. Straight-line code: every condition is a lane mask.
+template <int Mode, class I, class R = uint64_t>
+LOWPREC_HD LOWPREC_FAST_INLINE FastResult<I> fast_elem(I xb, R r, int n, const FastConsts& c) {
   using detail::mask;
   using detail::max0;
   using detail::sel;
@@ -259,12 +261,25 @@ LOWPREC_HD LOWPREC_FAST_INLINE FastResult<I> fast_elem(I xb, uint64_t r, int n, 
     up = inexact & negm;
   } else if constexpr (Mode == kToOdd) {
     up = inexact & ~odd;
+  } else if constexpr (Mode == kStochastic && std::is_same_v<R, uint32_t>) {
+    static_assert(sizeof(I) == 4, "random words serve float32 lanes");
+    // the rule below at 32-bit alignment: frac = floor(rem / 2**s * 2**32) cut to its top n bits
+    // (rem < 2**24, so s > 32 + 23 leaves 0), and up iff frac + r carries out of 32 bits
+    using U = uint32_t;
+    const I lsh = max0<I>(32 - s);  // s <= 32: rem << (32 - s) fits (rem < 2**s); s == 0: rem == 0
+    const I rsh = max0<I>(s - 32);
+    const I wide = shl<I>(rem, lsh < 31 ? lsh : I(31));
+    const I narrow = shr<I>(rem, rsh < 31 ? rsh : I(31));
+    const U frac = static_cast<U>(sel<I>(mask<I>(s <= 32), wide, narrow)) & (~U(0) << (32 - n));
+    up = mask<I>(static_cast<U>(frac + r) < r);
   } else if constexpr (Mode == kStochastic) {
     // floor(rem / 2**s * 2**n) + r >= 2**n, exactly (rem < 2**s, n <= 52)
     const int64_t d = static_cast<int64_t>(s) - n;
     const uint64_t rem64 = static_cast<uint64_t>(rem);
     const uint64_t frac = d >= 0 ? (rem64 >> (d < 63 ? d : 63)) : (rem64 << (-d < 63 ? -d : 63));
     up = mask<I>(frac + r >= (uint64_t{1} << n));
+  } else if constexpr (std::is_same_v<R, uint32_t>) {  // kStochasticEqual, random word: its top bit
+    up = inexact & mask<I>(static_cast<int32_t>(r) < 0);
   } else {  // kStochasticEqual
     up = inexact & mask<I>(r >= (uint64_t{1} << (n - 1)));
   }
