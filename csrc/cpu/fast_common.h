@@ -45,6 +45,14 @@ struct CounterWords {
   CounterRand rand;
   inline uint64_t operator()(int64_t i) const { return rand(i); }
 };
+//: Explicit random integers (uint64 or uint32) of n <= 32 bits for loops on 32-bit lanes: as
+//: CounterWords, the chunk loops take them as words (shifted to the top by with_chunk_rand).
+template <class T>
+struct ExplicitWords {
+  const T* bits;
+  int n;
+  inline uint64_t operator()(int64_t i) const { return bits[i]; }
+};
 //: The random words of a chunk [lo, hi): w[j - lo] for element j.
 struct WordRand {
   const uint32_t* w;
@@ -105,8 +113,8 @@ int64_t run_chunks(int64_t count, const Chunk& chunk, const Fix& fix) {
 }
 
 //: Calls fn(rand) with the random source of rs: the counter stream of rs.seed, or explicit uint64
-//: bits (callers send uint32 bits to the scalar loops). Words32: loops on 32-bit lanes, which take
-//: a stream of n <= 32 bits as CounterWords.
+//: bits. Words32: loops on 32-bit lanes, which take n <= 32 bits as words (CounterWords,
+//: ExplicitWords, uint32 explicit bits included); uint32 bits otherwise go elsewhere (callers).
 template <bool Words32 = false, class Fn>
 auto with_random_source(const RandomSource& rs, Fn&& fn) {
   if (rs.bits == nullptr) {
@@ -116,16 +124,29 @@ auto with_random_source(const RandomSource& rs, Fn&& fn) {
     }
     return fn(rand);
   }
+  if constexpr (Words32) {
+    if (rs.n <= 32 && rs.bits_bytes == 4) return fn(ExplicitWords<uint32_t>{static_cast<const uint32_t*>(rs.bits), rs.n});
+    if (rs.n <= 32) return fn(ExplicitWords<uint64_t>{static_cast<const uint64_t*>(rs.bits), rs.n});
+  }
   return fn(ExplicitRand{static_cast<const uint64_t*>(rs.bits)});
 }
 
+template <class R>
+inline constexpr bool kExplicitWords =
+    std::is_same_v<R, ExplicitWords<uint32_t>> || std::is_same_v<R, ExplicitWords<uint64_t>>;
+
 //: Calls chunk(r) with the random source of chunk [lo, hi) (hi - lo <= kChunk): its random words
-//: for CounterWords, `rand` itself otherwise.
+//: for CounterWords and ExplicitWords, `rand` itself otherwise.
 template <class R, class Chunk>
 int with_chunk_rand(bool avx2, const R& rand, int64_t lo, int64_t hi, const Chunk& chunk) {
   if constexpr (std::is_same_v<R, CounterWords>) {
     alignas(64) uint32_t w[kChunk];
     random_words(avx2, rand.rand.key, rand.rand.start + static_cast<uint64_t>(lo), hi - lo, rand.rand.n, w);
+    return chunk(WordRand{w, lo});
+  } else if constexpr (kExplicitWords<R>) {
+    alignas(64) uint32_t w[kChunk];
+    const int up = 32 - rand.n;
+    for (int64_t j = lo; j < hi; ++j) w[j - lo] = static_cast<uint32_t>(rand.bits[j]) << up;
     return chunk(WordRand{w, lo});
   } else {
     return chunk(rand);

@@ -252,6 +252,28 @@ def test_seeded_bits_float32_and_float64(dtype, mode):
             assert_codes_equal(c, want, x)
 
 
+@pytest.mark.parametrize(
+    "mode", [Rounding.STOCHASTIC, Rounding.STOCHASTIC_EQUAL], ids=lambda m: m.name.lower()
+)
+@pytest.mark.parametrize("name", SMALL)
+def test_seeded_float32_every_code(name, mode):
+    """Seeded stochastic rounding of float32 input takes n <= 32 random bits as 32-bit words made
+    chunk by chunk (n > 32: the 64-bit rule). Every value, midpoint and neighbour, and values 1 to
+    2**-16 of the smallest step (rounding positions about 32 bits down)."""
+    fmt = lowprec.get_format(name)
+    ovf = resolve_overflow(fmt, None)
+    tiny = float(fmt.mag_value(1)) * 2.0 ** -np.random.default_rng(5).uniform(0, 16, 4000)
+    x = np.concatenate([sweep_values(fmt, np.float32), tiny, -tiny]).astype(np.float32)
+    if not fmt.has_nan:
+        x = x[~np.isnan(x)]
+    for n in (1, 8, 23, 32, 40):
+        r = random_bits_reference(31, x.size, n)
+        got = lowprec.encode(x, fmt, mode, overflow=ovf, seed=31, n_random_bits=n, backend="numba")
+        assert_codes_equal(got, encode_reference(x, fmt, mode, ovf, r, n), x)
+        got = lowprec.quantize(x, fmt, mode, overflow=ovf, seed=31, n_random_bits=n, backend="numba")
+        _same_values(got, quantize_reference(x, fmt, mode, ovf, r, n))
+
+
 # ---- the vectorised kernels compiled for one format (arrays of at least SPEC_MIN elements) -----
 # Same element rule as above, with the format's constants folded in at compile time. Each case
 # compiles a kernel of its own (about a second), so the cases cover every mode, both input widths,
@@ -308,9 +330,9 @@ def test_specialised_kernels(name, dtype, mode, kind, monkeypatch):
             _same_values(got, quantize_reference(x, fmt, mode, ovf, r, 11))
         # the format's own kernel ran
         c = _float_simd.fast_consts(_kparams(fmt), np.dtype(dtype).itemsize * 8, int(mode), int(ovf))
-        pair = _float_simd.simd_kernels(
-            int(mode), np.dtype(dtype).itemsize * 8, not seeded and r is not None, c
-        )
+        width = np.dtype(dtype).itemsize * 8
+        words = _float_simd.use_words(int(mode), width, 11)
+        pair = _float_simd.simd_kernels(int(mode), width, not seeded and r is not None, c, words)
         assert pair[0 if kind.startswith("encode") else 1].overloads
 
 

@@ -291,7 +291,8 @@ def kernels(mode: int) -> tuple:
         if c is None:
             args = (xbits, out, in_m, in_bias, in_expmask, width, p, ovf, key, rbits, n, start)
             return sum(run_parts(enc_generic, xbits.size, *args))
-        kern = simd_kernels(mode, int(width), rbits.size > 0, c if xbits.size >= _fs.SPEC_MIN else None)[0]
+        spec = c if xbits.size >= _fs.SPEC_MIN else None
+        kern = simd_kernels(mode, int(width), rbits.size > 0, spec, _fs.use_words(mode, width, n))[0]
         return sum(run_parts(kern, xbits.size, xbits, out, p, c, ovf, key, rbits, n, start))
 
     def quantize_kernel(
@@ -303,7 +304,8 @@ def kernels(mode: int) -> tuple:
                     start, lut)  # fmt: skip
             run_parts(quant_generic, xbits.size, *args)
             return
-        kern = simd_kernels(mode, int(width), rbits.size > 0, c if xbits.size >= _fs.SPEC_MIN else None)[1]
+        spec = c if xbits.size >= _fs.SPEC_MIN else None
+        kern = simd_kernels(mode, int(width), rbits.size > 0, spec, _fs.use_words(mode, width, n))[1]
         run_parts(kern, xbits.size, xbits, x, out, obits, p, c, mag_bits, ovf, key, rbits, n, start, lut)
 
     return encode_kernel, quantize_kernel

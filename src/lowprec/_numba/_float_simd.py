@@ -43,7 +43,7 @@ from ._float import (
     decode_one,
     encode_slow,
 )
-from ._random import sr_bits
+from ._random import _C1, _C2, GOLDEN, sr_bits
 from ._threads import CHUNK
 
 _NJ = {"cache": True, "nogil": True}
@@ -255,6 +255,12 @@ def _position(a, c, in_m, lane):
     return e_eff, sig, s, s_c, _shl(one, s_c, lane)
 
 
+def use_words(mode: int, width: int, n: int) -> bool:
+    """Whether the kernels of a call take their random bits as words (``simd_kernels``'s ``words``):
+    a stochastic mode, float32 input, ``n <= 32``."""
+    return mode >= SR and int(width) == 32 and int(n) <= 32
+
+
 def fpu_rne_ok(consts: tuple, width: int) -> bool:
     """Whether :func:`_fpu_rne_bits` covers the format of :func:`fast_consts` tuple ``consts``: at
     least one mantissa bit (with none, the even neighbour of a tie is not the even code), the
@@ -294,12 +300,13 @@ def _fpu_rne_bits(a, neg, c, in_m, expf, signbit, lane):
 
 
 @numba.njit(inline="always", **_NJ)
-def _fast_elem(a, neg, r, n, c, mode, in_m, expf, signbit, lane):
+def _fast_elem(a, neg, r, n, c, mode, in_m, expf, signbit, lane, words):
     """``(slow, code, bits)`` of one element: the code with its sign, and the rounded value's bits
     in the input dtype with its sign. Meaningless where ``slow``. No data-dependent branches.
 
     Every intermediate goes through :func:`_w`, so that for float32 inputs the compiler keeps the
-    whole computation on 32-bit lanes (the stochastic comparison excepted).
+    whole computation on 32-bit lanes (the stochastic comparison excepted, unless ``words``: a
+    compile-time flag saying that ``r`` is a random word of :func:`_fill_words`, float32 only).
     """
     one = np.int64(1)
     zero = np.int64(0)
@@ -334,11 +341,22 @@ def _fast_elem(a, neg, r, n, c, mode, in_m, expf, signbit, lane):
         up = inexact & neg
     elif mode == RTO:
         up = inexact & (not odd)
+    elif mode == SR and words:
+        # the rule below at 32-bit alignment: frac = floor(rem / 2**s * 2**32) cut to n bits, and
+        # up iff frac + r carries out of 32 bits, i.e. frac > ~r unsigned: a signed comparison of
+        # both with their top bit flipped (rem < 2**24, so s > 32 + 23 leaves 0)
+        lsh = _w(min(max(_w(32 - s, lane), zero), np.int64(31)), lane)
+        rsh = _w(min(max(_w(s - 32, lane), zero), np.int64(31)), lane)
+        frac = _w(_shl(rem, lsh, lane) if s <= 32 else _shr(rem, rsh, lane), lane)
+        frac = _w(frac & _w(((one << n) - one) << (32 - n), lane), lane)
+        up = _w(frac ^ _TOP32, lane) > _w(~r ^ _TOP32, lane)
     elif mode == SR:
         d = np.int64(s) - n
         rem64 = np.int64(rem)
         frac = (rem64 >> min(d, np.int64(63))) if d >= 0 else (rem64 << min(-d, np.int64(63)))
         up = frac + r >= (one << n)
+    elif words:
+        up = inexact & (_w(r, lane) < zero)  # the top bit of the word
     else:
         up = inexact & (r >= (one << (n - 1)))
     inc = _w(one if up else zero, lane)
@@ -405,6 +423,31 @@ def _fast_bits(a, neg, c, mode, in_m, expf, signbit, lane):
     keep_sign = neg & ((qb != zero) | (c[C_NEGZERO] != 0))
     bits = _w(qb | (_w(signbit, lane) if keep_sign else zero), lane)
     return slow, _w((_w(c[C_OVBITSN], lane) if neg else _w(c[C_OVBITSP], lane)) if over else bits, lane)
+
+
+_TOP32 = np.int64(1 << 31)
+
+
+@numba.njit(inline="always", **_NJ)
+def _fill_words(w, key, first, count, n):
+    """``w[i]`` = the ``n <= 32`` random bits of element ``first + i`` of the stream of ``key``, at the
+    top of a 32-bit word: the counter hash in a loop of its own, which the compiler vectorises, so
+    that the rounding loop stays on 32-bit lanes (see ``_fast_elem``'s ``words``)."""
+    keep = np.uint64(((1 << n) - 1) << (32 - n))
+    z = np.uint64(key) + np.uint64(first + 1) * GOLDEN
+    for i in range(count):
+        m = (z ^ (z >> np.uint64(30))) * _C1
+        m = (m ^ (m >> np.uint64(27))) * _C2
+        w[i] = np.uint32(((m ^ (m >> np.uint64(31))) >> np.uint64(32)) & keep)
+        z += GOLDEN
+
+
+@numba.njit(inline="always", **_NJ)
+def _explicit_words(w, rbits, count, n):
+    """``w[i]`` = the explicit random integer ``rbits[i]`` (``n <= 32`` bits) at the top of a word."""
+    up = np.uint64(32 - n)
+    for i in range(count):
+        w[i] = np.uint32(np.uint64(rbits[i]) << up)
 
 
 @numba.njit(inline="always", **_NJ)
@@ -476,10 +519,14 @@ def _fix_quantize(
 
 
 @functools.lru_cache(maxsize=256)
-def simd_kernels(mode: int, width: int, explicit_bits: bool = False, consts: tuple | None = None) -> tuple:
+def simd_kernels(
+    mode: int, width: int, explicit_bits: bool = False, consts: tuple | None = None, words: bool = False
+) -> tuple:
     """``(encode_kernel, quantize_kernel)`` of the vectorised path for one mode and input width;
     ``explicit_bits``: the stochastic modes read the random integers from ``rbits`` instead of the
-    counter generator (a compile-time choice, so that the loop has no branch on it).
+    counter generator (a compile-time choice, so that the loop has no branch on it). ``words``
+    (float32, ``n <= 32``): each chunk's random bits are first made (:func:`_fill_words`) or
+    shifted (:func:`_explicit_words`) into 32-bit words, which the rounding loop reads.
 
     ``consts``: the :func:`fast_consts` tuple of one format and overflow policy, to compile a pair
     for that format alone. Its values are then compile-time constants that the compiler folds into
@@ -499,6 +546,7 @@ def simd_kernels(mode: int, width: int, explicit_bits: bool = False, consts: tup
     ADDEND = mode in (RNE, RNA, RNZ, RTZ, RTP, RTN)  # quantize through _fast_bits
     FPU = SPEC and mode == RNE and fpu_rne_ok(consts, width)  # ... or through _fpu_rne_bits
     EXPLICIT = bool(explicit_bits) and STOCH
+    WORDS = bool(words) and STOCH and width == 32
     IN_M, _, EXPF = (np.int64(v) for v in _in_consts(width))
     WIDTH = np.int64(width)
     SIGNBIT = np.int64(-(1 << (width - 1)))
@@ -511,17 +559,27 @@ def simd_kernels(mode: int, width: int, explicit_bits: bool = False, consts: tup
         if SPEC:
             c = C
         bad = 0
+        wb = np.empty(CHUNK if WORDS else 0, np.uint32)
         for lo in range(lo0, hi0, CHUNK):
             hi = min(lo + CHUNK, hi0)
             xs = xbits[lo:hi]  # slices: indices from 0, which the vectoriser handles best
             os_ = out[lo:hi]
             rs = rbits[lo:hi] if EXPLICIT else rbits
             base = start + lo
+            if WORDS and EXPLICIT:
+                _explicit_words(wb, rs, hi - lo, n)
+            elif WORDS:
+                _fill_words(wb, key, base, hi - lo, n)
             anyslow = False
             for j in range(xs.size):
                 xb = np.int64(xs[j])
-                r = _random(STOCH, EXPLICIT, key, rs, base + j if not EXPLICIT else j, n)
-                slow, code, _ = _fast_elem(xb & ~SIGNBIT, xb < 0, r, n, c, MODE, IN_M, EXPF, SIGNBIT, LANE)
+                if WORDS:
+                    r = np.int64(wb[j])
+                else:
+                    r = _random(STOCH, EXPLICIT, key, rs, base + j if not EXPLICIT else j, n)
+                slow, code, _ = _fast_elem(
+                    xb & ~SIGNBIT, xb < 0, r, n, c, MODE, IN_M, EXPF, SIGNBIT, LANE, WORDS
+                )
                 os_[j] = code
                 anyslow |= slow
             if anyslow:
@@ -534,23 +592,31 @@ def simd_kernels(mode: int, width: int, explicit_bits: bool = False, consts: tup
         formats without NaN."""
         if SPEC:
             c = C
+        wb = np.empty(CHUNK if WORDS else 0, np.uint32)
         for lo in range(lo0, hi0, CHUNK):
             hi = min(lo + CHUNK, hi0)
             xs = xbits[lo:hi]
             os_ = obits[lo:hi]
             rs = rbits[lo:hi] if EXPLICIT else rbits
             base = start + lo
+            if WORDS and EXPLICIT:
+                _explicit_words(wb, rs, hi - lo, n)
+            elif WORDS:
+                _fill_words(wb, key, base, hi - lo, n)
             anyslow = False
             for j in range(xs.size):
                 xb = np.int64(xs[j])
-                r = _random(STOCH, EXPLICIT, key, rs, base + j if not EXPLICIT else j, n)
+                if WORDS:
+                    r = np.int64(wb[j])
+                else:
+                    r = _random(STOCH, EXPLICIT, key, rs, base + j if not EXPLICIT else j, n)
                 if FPU:
                     slow, bits = _fpu_rne_bits(xb & ~SIGNBIT, xb < 0, c, IN_M, EXPF, SIGNBIT, LANE)
                 elif ADDEND:
                     slow, bits = _fast_bits(xb & ~SIGNBIT, xb < 0, c, MODE, IN_M, EXPF, SIGNBIT, LANE)
                 else:
                     slow, _, bits = _fast_elem(
-                        xb & ~SIGNBIT, xb < 0, r, n, c, MODE, IN_M, EXPF, SIGNBIT, LANE
+                        xb & ~SIGNBIT, xb < 0, r, n, c, MODE, IN_M, EXPF, SIGNBIT, LANE, WORDS
                     )
                 os_[j] = bits
                 anyslow |= slow
