@@ -52,39 +52,50 @@ void quantize_run(const F* x, F* out, int64_t count, const FixedFastConsts& c, c
       });
 }
 
-template <int Group, int Kind>
+//: `rand`: NoRand, CounterWords or ExplicitWords (the stochastic modes take their bits as words).
+template <int Group, int Kind, class R>
 void quantize_run32(const float* x, float* out, int64_t count, const FixedFast32& c32, const FixedParams& fp, int q,
-                    int o) {
+                    int o, const R& rand, int n) {
   const bool avx2 = use_avx2();
   run_chunks(
       count,
       [&](int64_t lo, int64_t hi) {
-        return LOWPREC_FAST_CALL(avx2, fixed_quantize_chunk32<Group, Kind>(x, out, lo, hi, c32));
+        return with_chunk_rand(avx2, rand, lo, hi, [&](const auto& r) {
+          using RC = std::decay_t<decltype(r)>;
+          return LOWPREC_FAST_CALL(avx2, fixed_quantize_chunk32<Group, Kind, RC>(x, out, lo, hi, c32, r));
+        });
       },
       [&](int64_t j) -> int64_t {
-        if (fixed_fast_elem32<Group, Kind>(x[j], c32).bad) {  // NaN passes through, as in the scalar loops
+        // the element's random word (its range test depends on the rounded value)
+        const uint32_t w = Group == kFixedGroupStoch ? static_cast<uint32_t>(rand(j) << (32 - n)) : 0;
+        if (fixed_fast_elem32<Group, Kind>(x[j], c32, w).bad) {  // NaN passes through, as in the scalar loops
           const double v = static_cast<double>(x[j]);
-          out[j] = v != v ? x[j] : static_cast<float>(fixed_quantize_f64(v, fp, q, o, 0, 0));
+          out[j] = v != v ? x[j] : static_cast<float>(fixed_quantize_f64(v, fp, q, o, rand(j), n));
         }
         return 0;
       });
 }
 
-//: quantize_run32 for the overflow kind of c (a deterministic group G).
-template <int G>
+//: quantize_run32 for the overflow kind of c.
+template <int G, class R>
 void quantize32_kind(const float* x, float* out, int64_t count, const FixedFastConsts& c, const FixedFast32& c32,
-                     const FixedParams& fp, int q, int o) {
+                     const FixedParams& fp, int q, int o, const R& rand, int n) {
   if (c.kind == kKindClamp) {
-    quantize_run32<G, kKindClamp>(x, out, count, c32, fp, q, o);
+    quantize_run32<G, kKindClamp>(x, out, count, c32, fp, q, o, rand, n);
   } else if (c.kind == kKindWrap) {
-    quantize_run32<G, kKindWrap>(x, out, count, c32, fp, q, o);
+    quantize_run32<G, kKindWrap>(x, out, count, c32, fp, q, o, rand, n);
   } else {
-    quantize_run32<G, kKindOther>(x, out, count, c32, fp, q, o);
+    quantize_run32<G, kKindOther>(x, out, count, c32, fp, q, o, rand, n);
   }
 }
 
-// Calls fn(std::integral_constant<int, group>{}, rand) for the fast rule's group and random source.
-template <class Fn>
+//: Whether random source R suits the float32 lanes: none, or n <= 32 bits as words.
+template <class R>
+inline constexpr bool kLaneRand32 = std::is_same_v<R, NoRand> || std::is_same_v<R, CounterWords> || kExplicitWords<R>;
+
+// Calls fn(std::integral_constant<int, group>{}, rand) for the fast rule's group and random source
+// (Words32: n <= 32 bits as words, see with_random_source).
+template <bool Words32 = false, class Fn>
 auto with_group(const FixedFastConsts& c, const RandomSource& rs, Fn&& fn) {
   using std::integral_constant;
   switch (c.group) {
@@ -97,7 +108,7 @@ auto with_group(const FixedFastConsts& c, const RandomSource& rs, Fn&& fn) {
     case kTrnInf: return fn(integral_constant<int, kTrnInf>{}, NoRand{});
     case kFixedGroupMag: return fn(integral_constant<int, kFixedGroupMag>{}, NoRand{});
     default:
-      return with_random_source(rs, [&](const auto& rand) {
+      return with_random_source<Words32>(rs, [&](const auto& rand) {
         return fn(integral_constant<int, kFixedGroupStoch>{}, rand);
       });
   }
@@ -128,12 +139,13 @@ bool fixed_fast_quantize(const void* x, int x_bytes, void* out, int out_bytes, i
   if (out_bytes != x_bytes || !fits(x_bytes, q, rs)) return false;
   const FixedFastConsts c = make_fixed_fast_consts(fp, q, o, rs.n, x_bytes == 8);
   if (!c.ok) return false;
-  const FixedFast32 c32 = x_bytes == 4 ? make_fixed_fast32(c, fp) : FixedFast32{};
-  with_group(c, rs, [&](auto g, const auto& rand) {
+  const FixedFast32 c32 = x_bytes == 4 ? make_fixed_fast32(c, fp, rs.n) : FixedFast32{};
+  with_group<true>(c, rs, [&](auto g, const auto& rand) {
     constexpr int G = decltype(g)::value;
-    if constexpr (G != kFixedGroupStoch) {
+    if constexpr (kLaneRand32<std::decay_t<decltype(rand)>>) {
       if (c32.ok) {  // float32 lanes
-        quantize32_kind<G>(static_cast<const float*>(x), static_cast<float*>(out), count, c, c32, fp, q, o);
+        quantize32_kind<G>(static_cast<const float*>(x), static_cast<float*>(out), count, c, c32, fp, q, o, rand,
+                           rs.n);
         return 0;
       }
     }

@@ -241,6 +241,42 @@ def test_quantize_float32_every_mode_and_overflow(fmt):
                 assert bad_at.size == 0, (isa, q.name, o.name, n, x[~nan][bad_at[:4]], got[~nan][bad_at[:4]])
 
 
+@pytest.mark.parametrize("fmt", [f for f in SMALL if f.frac_bits >= 0] + F32_LANES, ids=str)
+def test_quantize_float32_stochastic(fmt):
+    """float32 stochastic rounding (n <= 32 bits: float32 lanes, the bits as words; n = 40: float64
+    lanes). Per input, the random integers just below, at and above its threshold
+    2**n - floor((v - floor(v)) * 2**n) (v = x * 2**F), as uint64 and uint32; and the seeded stream.
+    Every overflow case, per instruction set, against the reference codes' values."""
+    rng = np.random.default_rng(fmt.bits + 7)
+    base = sweep(fmt, np.float32) if fmt.bits <= 12 else _f32_points(fmt)
+    rnd = (rng.integers(fmt.min_code, fmt.max_code, 600) + rng.random(600)) * 2.0**-fmt.frac_bits
+    tiny = 2.0 ** -rng.uniform(0, 40, 300) * 2.0**-fmt.frac_bits  # fractions below 2**-32 too
+    x = np.concatenate([base, rnd, tiny, -tiny]).astype(np.float32)
+    x = x[np.isfinite(x)]
+    v = np.ldexp(x.astype(np.float64), fmt.frac_bits)
+    frac = v - np.floor(v)  # exact
+
+    def check(xs, q, o, sat, rb, nb, **kw):
+        want = np.ldexp(reference_codes(xs, fmt, q, o, sat, rb, nb).astype(np.float64), -fmt.frac_bits)
+        call = lambda: fixed_quantize(xs, fmt, q, o, sat, n_random_bits=nb, backend="cpp", **kw)  # noqa: E731
+        for isa, got in per_isa(call):
+            bad = np.nonzero(got.view(np.uint32) != want.astype(np.float32).view(np.uint32))[0]
+            assert bad.size == 0, (isa, q.name, o.name, sat, nb, xs[bad[:4]], got[bad[:4]])
+
+    for q in (FixedRounding.STOCHASTIC, FixedRounding.STOCHASTIC_EQUAL):
+        for o, sat in overflow_cases(fmt):
+            for nb in (1, 7, 24, 32, 40):
+                k = np.floor(np.ldexp(frac, nb)).astype(np.int64)
+                edge = np.concatenate([(1 << nb) - k + d for d in (-1, 0, 1)])
+                xs = np.tile(x, 3)
+                keep = (edge >= 0) & (edge < (1 << nb))
+                xs, rb = xs[keep], edge[keep].astype(np.uint64)
+                check(xs, q, o, sat, rb, nb, random_bits=rb)
+                if nb <= 32:
+                    check(xs, q, o, sat, rb, nb, random_bits=rb.astype(np.uint32))
+                check(x, q, o, sat, random_bits_reference(3, x.size, nb), nb, seed=3)
+
+
 # ---- random, wide formats -------------------------------------------------------------------------------
 @pytest.mark.parametrize("fmt", WIDE, ids=str)
 def test_encode_wide_random(fmt):

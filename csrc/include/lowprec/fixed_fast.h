@@ -195,23 +195,29 @@ LOWPREC_HD LOWPREC_FAST_INLINE FixedFastResult fixed_fast_elem(double x, uint64_
 }
 
 //: Per-call constants of the float32-lane form of the fast rule (make_fixed_fast32): float32 input
-//: and output, a deterministic mode, 0 <= F <= 100 and W <= 24 (W <= 22 for the float wrap). Then
+//: and output, a deterministic mode or a stochastic one with n <= 32 random bits, 0 <= F <= 100 and
+//: W <= 24 (W <= 22 for the float wrap). Then
 //: v = x * 2**F is exact (or overflows, and is flagged), every floor, ceil, remainder and halving
 //: of v is exact in float32 while |v| < 2**22, the clamp, the wrap (R - cmin < 2**23) and the
 //: range test are exact, and R * 2**-F is the code's value, a float32 (the twin of Numba's
 //: `f32_lanes`). Twice the lanes of the float64 form, and the overflow kind is a template argument.
 struct FixedFast32 {
   bool ok;
-  bool alt;       // RND_INF (group Mag): ties up
+  bool alt;       // RND_INF (group Mag): ties up; STOCHASTIC_EQUAL (group Stoch)
   bool zero_oor;  // SAT_ZERO
   float scale, inv_scale, cmin, cmax, lo_c, hi_c, two_w, inv_two_w;
+  uint32_t keep;  // the stochastic modes: the top n bits of a random word (n <= 32)
 };
 
-LOWPREC_HD inline FixedFast32 make_fixed_fast32(const FixedFastConsts& c, const FixedParams& fp) {
+//: The FixedFast32 of c; `n`: the random bits of the stochastic modes, which take n <= 32 (as
+//: random words at the top of 32 bits, see fixed_fast_elem32).
+LOWPREC_HD inline FixedFast32 make_fixed_fast32(const FixedFastConsts& c, const FixedParams& fp, int n) {
   FixedFast32 f{};
   const int w = fp.bits, fb = fp.frac_bits;
-  f.ok = c.ok && c.group != kFixedGroupStoch && fb >= 0 && fb <= 100 && w <= (c.kind == kKindWrap ? 22 : 24);
+  const bool stoch_ok = c.group != kFixedGroupStoch || (n >= 1 && n <= 32);
+  f.ok = c.ok && stoch_ok && fb >= 0 && fb <= 100 && w <= (c.kind == kKindWrap ? 22 : 24);
   if (!f.ok) return f;
+  f.keep = c.group == kFixedGroupStoch ? ~uint32_t{0} << (32 - n) : 0;
   f.alt = c.alt;
   f.zero_oor = c.zero_oor;
   f.scale = static_cast<float>(c.scale);  // powers of two and integers below 2**24: exact
@@ -231,13 +237,35 @@ struct FixedFast32Result {
   float rr;     // the rounded and overflowed integer R (-0 made +0)
 };
 
-//: The fast rule in float32 lanes for float32 `x`: deterministic `Group`, overflow kind `Kind`.
+//: The fast rule in float32 lanes for float32 `x`: `Group`, overflow kind `Kind`. `r`: in the
+//: stochastic modes, the element's n random bits at the top of a word (the low 32 - n bits zero).
 template <int Group, int Kind>
-LOWPREC_HD LOWPREC_FAST_INLINE FixedFast32Result fixed_fast_elem32(float x, const FixedFast32& c) {
-  static_assert(Group != kFixedGroupStoch, "fixed_fast_elem32: a deterministic mode");
+LOWPREC_HD LOWPREC_FAST_INLINE FixedFast32Result fixed_fast_elem32(float x, const FixedFast32& c, uint32_t r) {
   const float v = x * c.scale;
   float rr;
-  if constexpr (Group != kFixedGroupMag) {
+  if constexpr (Group == kFixedGroupStoch) {
+    // fixed_fast_elem's rule at 32-bit alignment. g = ra * 2**32 (exact), its floor gf and whether
+    // it has a fraction (ra < 1 - 2**-24, so gf + 1 < 2**32): positives round up iff
+    // floor(ra * 2**n) + r >= 2**n, i.e. (gf cut to n bits) + r carries out of 32 bits; negatives
+    // grow in magnitude iff r < ra * 2**n, i.e. r (as a word) < gf + (g has a fraction)
+    const float a = std::fabs(v);
+    const float fa = std::floor(a);
+    const float ra = a - fa;  // exact while |v| < 2**22
+    const bool neg = v < 0.0f;
+    const float g = ra * 4294967296.0f;
+    const bool top = g >= 2147483648.0f;
+    const float gl = top ? g - 2147483648.0f : g;  // exact; below 2**31
+    const int32_t gi = static_cast<int32_t>(gl);   // its floor
+    const uint32_t gf = static_cast<uint32_t>(gi) + (top ? 0x80000000u : 0u);
+    const uint32_t frac = gf & c.keep;
+    const bool up_pos = static_cast<uint32_t>(frac + r) < r;
+    const bool up_neg = r < gf + (gl != static_cast<float>(gi) ? 1u : 0u);
+    const bool up_eq = (ra != 0.0f) & ((static_cast<int32_t>(r) < 0) != neg);
+    const bool up = (c.alt & up_eq) | (!c.alt & ((neg & up_neg) | (!neg & up_pos)));
+    const float m = fa + (up ? 1.0f : 0.0f);
+    rr = neg ? -m : m;
+  } else if constexpr (Group != kFixedGroupMag) {
+    (void)r;
     rr = fixed_round_single<Group>(v);
   } else {  // RND_ZERO, RND_INF
     const float a = std::fabs(v);
