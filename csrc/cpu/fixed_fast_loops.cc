@@ -114,16 +114,19 @@ auto with_group(const FixedFastConsts& c, const RandomSource& rs, Fn&& fn) {
   }
 }
 
-bool fits(int x_bytes, int q, const RandomSource& rs) {
-  // uint32 random bits take the scalar loops (one loop copy fewer)
-  return (x_bytes == 4 || x_bytes == 8) && !(fixed_is_stochastic(q) && rs.bits != nullptr && rs.bits_bytes != 8);
+//: words: the caller takes n <= 32 random bits of float32 input as words (with_group<true>), so
+//: uint32 random bits too; otherwise they take the scalar loops (one loop copy fewer).
+bool fits(int x_bytes, int q, const RandomSource& rs, bool words) {
+  const bool u32_ok = words && x_bytes == 4 && rs.n <= 32;
+  return (x_bytes == 4 || x_bytes == 8) &&
+         !(fixed_is_stochastic(q) && rs.bits != nullptr && rs.bits_bytes != 8 && !u32_ok);
 }
 
 }  // namespace
 
 bool fixed_fast_encode(const void* x, int x_bytes, uint64_t* out, int64_t count, const FixedParams& fp, int q,
                        int o, const RandomSource& rs, int64_t* errors) {
-  if (!fits(x_bytes, q, rs)) return false;
+  if (!fits(x_bytes, q, rs, false)) return false;
   const FixedFastConsts c = make_fixed_fast_consts(fp, q, o, rs.n, x_bytes == 8);
   if (!c.ok) return false;
   *errors = with_group(c, rs, [&](auto g, const auto& rand) -> int64_t {
@@ -136,7 +139,7 @@ bool fixed_fast_encode(const void* x, int x_bytes, uint64_t* out, int64_t count,
 
 bool fixed_fast_quantize(const void* x, int x_bytes, void* out, int out_bytes, int64_t count, const FixedParams& fp,
                          int q, int o, const RandomSource& rs) {
-  if (out_bytes != x_bytes || !fits(x_bytes, q, rs)) return false;
+  if (out_bytes != x_bytes || !fits(x_bytes, q, rs, true)) return false;
   const FixedFastConsts c = make_fixed_fast_consts(fp, q, o, rs.n, x_bytes == 8);
   if (!c.ok) return false;
   const FixedFast32 c32 = x_bytes == 4 ? make_fixed_fast32(c, fp, rs.n) : FixedFast32{};
