@@ -51,6 +51,7 @@ from ._block import (
     store_code,
 )
 from ._float import F_NEGZERO, F_SIGNED, F_SUB, F_ZERO, RNA, RNE, RNZ, RTN, RTP, RTZ, SR, _round_up
+from ._float_simd import _explicit_words, _fill_words
 from ._random import sr_bits
 from ._threads import PAR_MIN, run_parts
 
@@ -386,6 +387,45 @@ def _run64(xf, out_vals, ub, cnt, mul, div, thr, mbits, maxv, e_int, mode, qk, l
 
 
 @numba.njit(inline="always", **_NJ)
+def _run64_sr(xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, sre, amax_rule, w, n):
+    """``cnt`` elements from unsigned index ``ub``: quantize by the float64 rule, stochastic modes
+    (``sre``: stochastic_equal) with ``n <= 32`` random bits given as 32-bit words ``w[j]`` (the bits
+    at the top; :func:`lowprec._numba._float_simd._fill_words`). As :func:`_round_elem` with the
+    comparison at 32-bit alignment: ``frac = floor(rem * 2**32 / 2**s)`` cut to ``n`` bits rounds up
+    iff ``frac + w >= 2**32``, the same test as ``floor(rem * 2**n / 2**s) + r >= 2**n``. No
+    data-dependent branch: the loop vectorises (the element-by-element rule took ~19 ns each)."""
+    keep = np.int64(((1 << n) - 1) << (32 - n))
+    two32 = np.int64(1 << 32)
+    top = np.int64(1 << 31)
+    for j in range(cnt):
+        k = ub + np.uint64(j)
+        xv = np.float64(xf[k])
+        ax = abs(xv)
+        q = ax / div if amax_rule else ax * mul
+        neg = math.copysign(1.0, xv) < 0.0  # the sign bit (-0 included)
+        qb = _f64_bits(q)
+        exf = qb >> np.int64(52)
+        d = thr - exf
+        sub = d > 0
+        s = s0 + (d if sub else np.int64(0))
+        sc = min(s, np.int64(62))
+        sig = (qb & _MANT) | (_IMPL if exf != 0 else np.int64(0))
+        lo = sig >> sc
+        rem = sig & ((np.int64(1) << sc) - np.int64(1))
+        r = np.int64(w[j])
+        wide = rem << max(np.int64(32) - s, np.int64(0))  # s <= 32: exact, below 2**32
+        narrow = rem >> min(max(s - np.int64(32), np.int64(0)), np.int64(63))
+        frac = (wide if s <= 32 else narrow) & keep
+        up = ((r >= top) & (rem != 0)) if sre else (frac + r >= two32)
+        inc = np.int64(1) if up else np.int64(0)
+        v_sub = _bits_f64(cbits + lo + inc) - c
+        v_norm = _bits_f64(((qb >> s0) + inc) << s0)
+        v = min(v_sub if sub else v_norm, maxv)
+        sv = -v if (neg and ((not e_int) or v != 0.0)) else v  # integer elements have no -0
+        out_vals[k] = sv * div
+
+
+@numba.njit(inline="always", **_NJ)
 def _run64_cols(xf, out_vals, base, w, muls, divs, bads, thr, mbits, maxv, e_int, mode, qk):
     """``w`` adjacent elements of one row of a strided layout, each in its own block (per-column
     ``muls``/``divs``/``bads``): quantize by the float64 rule, deterministic modes (as
@@ -431,6 +471,7 @@ def _r1_blocks(xf, xbits, blk0, blk1, dims, bdims, rule, ein, sin, ep, g, den, s
     nb2 = (l2 + b2 - 1) // b2
     use_key = rbits.size == 0
     fast32 = (not amax_rule) and what == 0 and mode < SR and obits.size > 0
+    wb = np.empty(b2 if mode >= SR else 0, np.uint32)  # a block row's random words
     s0_32 = _I32(23 - mbits)
     # block coordinates (pp, j1, qq, j2) of blk0, then stepped: no divisions per block
     pp, qq, i1_0, _i1_1, i2_0, _i2_1 = block_span(np.int64(blk0), dims, bdims)
@@ -496,6 +537,28 @@ def _r1_blocks(xf, xbits, blk0, blk1, dims, bdims, rule, ein, sin, ep, g, den, s
                     else:
                         _run32(xbits, obits, base, cnt, thr32, s0_32, cb, c32, maxv32, e_int, mode)
                 continue
+        if what == 0 and mode >= SR and n <= 32:  # stochastic quantize: random words, vectorisable loops
+            for i1 in range(i1_0, i1_1):
+                base = ((pp * l1 + i1) * big_q + qq) * l2 + i2_0
+                ub = np.uint64(base)
+                if bad:
+                    for j in range(cnt):
+                        out_vals[ub + np.uint64(j)] = np.nan
+                    continue
+                if use_key:
+                    _fill_words(wb, key, base, cnt, n)
+                else:
+                    _explicit_words(wb, rbits[base : base + cnt], cnt, n)
+                # the mode and the rule as constants: a branch-free, SIMD loop (4.5 instead of 22 ns each)
+                if amax_rule and mode == SR:
+                    _run64_sr(xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, False, True, wb, n)
+                elif amax_rule:
+                    _run64_sr(xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, True, True, wb, n)
+                elif mode == SR:
+                    _run64_sr(xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, False, False, wb, n)
+                else:
+                    _run64_sr(xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, True, False, wb, n)
+            continue
         if what == 0 and mode < SR:  # deterministic quantize by the float64 rule, vectorisable loops
             for i1 in range(i1_0, i1_1):
                 ub = np.uint64(((pp * l1 + i1) * big_q + qq) * l2 + i2_0)
