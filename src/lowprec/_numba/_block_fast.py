@@ -551,13 +551,21 @@ def _r1_blocks(xf, xbits, blk0, blk1, dims, bdims, rule, ein, sin, ep, g, den, s
                     _explicit_words(wb, rbits[base : base + cnt], cnt, n)
                 # the mode and the rule as constants: a branch-free, SIMD loop (4.5 instead of 22 ns each)
                 if amax_rule and mode == SR:
-                    _run64_sr(xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, False, True, wb, n)
+                    _run64_sr(
+                        xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, False, True, wb, n
+                    )
                 elif amax_rule:
-                    _run64_sr(xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, True, True, wb, n)
+                    _run64_sr(
+                        xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, True, True, wb, n
+                    )
                 elif mode == SR:
-                    _run64_sr(xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, False, False, wb, n)
+                    _run64_sr(
+                        xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, False, False, wb, n
+                    )
                 else:
-                    _run64_sr(xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, True, False, wb, n)
+                    _run64_sr(
+                        xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, True, False, wb, n
+                    )
             continue
         if what == 0 and mode < SR:  # deterministic quantize by the float64 rule, vectorisable loops
             for i1 in range(i1_0, i1_1):
