@@ -129,6 +129,21 @@ def _round_elem(q, neg, s0, thr, mbits, cbits, c, mode, r, n) -> tuple:
     Returns ``(value, magnitude code)`` before saturation. ``thr`` is the biased float64 exponent of
     the element's smallest normal, ``s0 = 52 - M``, ``c = 2**(52 + emin - M)`` (``cbits`` its bits).
     """
+    qb, exf, sub, s, sc, lo, rem = _grid_position(q, s0, thr)
+    half = (np.int64(1) << sc) >> np.int64(1)
+    up = _round_up(mode, rem, half, (lo & 1) == 1, neg, s - n, r, n) & (rem != 0)
+    inc = np.int64(1) if up else np.int64(0)
+    k = lo + inc
+    v = _grid_value(qb, sub, lo, inc, s0, cbits, c)
+    code = k if sub else ((exf - thr) << mbits) + k
+    return v, code
+
+
+@numba.njit(inline="always", **_NJ)
+def _grid_position(q, s0, thr) -> tuple:
+    """``(bits, exponent field, sub, s, sc, lo, rem)`` of the quotient ``q >= 0`` on the element grid:
+    below the grid's smallest normal (``sub``) the rounding position ``s`` grows by the binades
+    under it; ``sc = min(s, 62)``, ``lo`` the significand's kept part, ``rem`` the dropped one."""
     qb = _f64_bits(q)
     exf = qb >> np.int64(52)
     d = thr - exf
@@ -136,17 +151,16 @@ def _round_elem(q, neg, s0, thr, mbits, cbits, c, mode, r, n) -> tuple:
     s = s0 + (d if sub else np.int64(0))
     sc = min(s, np.int64(62))
     sig = (qb & _MANT) | (_IMPL if exf != 0 else np.int64(0))
-    lo = sig >> sc
-    rem = sig & ((np.int64(1) << sc) - np.int64(1))
-    half = (np.int64(1) << sc) >> np.int64(1)
-    up = _round_up(mode, rem, half, (lo & 1) == 1, neg, s - n, r, n) & (rem != 0)
-    inc = np.int64(1) if up else np.int64(0)
-    k = lo + inc
-    v_sub = _bits_f64(cbits + k) - c
+    return qb, exf, sub, s, sc, sig >> sc, sig & ((np.int64(1) << sc) - np.int64(1))
+
+
+@numba.njit(inline="always", **_NJ)
+def _grid_value(qb, sub, lo, inc, s0, cbits, c) -> float:
+    """The rounded grid value (float64) of :func:`_grid_position`'s quotient, ``inc`` its increment:
+    in the subnormal range by a magic-number subtraction, else with the carry into the exponent."""
+    v_sub = _bits_f64(cbits + lo + inc) - c
     v_norm = _bits_f64(((qb >> s0) + inc) << s0)
-    v = v_sub if sub else v_norm
-    code = k if sub else ((exf - thr) << mbits) + k
-    return v, code
+    return v_sub if sub else v_norm
 
 
 @numba.njit(inline="always", **_NJ)
@@ -403,24 +417,14 @@ def _run64_sr(xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, s
         ax = abs(xv)
         q = ax / div if amax_rule else ax * mul
         neg = math.copysign(1.0, xv) < 0.0  # the sign bit (-0 included)
-        qb = _f64_bits(q)
-        exf = qb >> np.int64(52)
-        d = thr - exf
-        sub = d > 0
-        s = s0 + (d if sub else np.int64(0))
-        sc = min(s, np.int64(62))
-        sig = (qb & _MANT) | (_IMPL if exf != 0 else np.int64(0))
-        lo = sig >> sc
-        rem = sig & ((np.int64(1) << sc) - np.int64(1))
+        qb, _exf, sub, s, _sc, lo, rem = _grid_position(q, s0, thr)
         r = np.int64(w[j])
         wide = rem << max(np.int64(32) - s, np.int64(0))  # s <= 32: exact, below 2**32
         narrow = rem >> min(max(s - np.int64(32), np.int64(0)), np.int64(63))
         frac = (wide if s <= 32 else narrow) & keep
         up = ((r >= top) & (rem != 0)) if sre else (frac + r >= two32)
         inc = np.int64(1) if up else np.int64(0)
-        v_sub = _bits_f64(cbits + lo + inc) - c
-        v_norm = _bits_f64(((qb >> s0) + inc) << s0)
-        v = min(v_sub if sub else v_norm, maxv)
+        v = min(_grid_value(qb, sub, lo, inc, s0, cbits, c), maxv)
         sv = -v if (neg and ((not e_int) or v != 0.0)) else v  # integer elements have no -0
         out_vals[k] = sv * div
 
