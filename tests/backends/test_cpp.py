@@ -344,7 +344,7 @@ def test_stochastic_from_seed_float32_every_code(cpp: None, name: str, mode: Rou
     tiny = step * 2.0 ** -rng.uniform(0, 16, 4000)
     x = np.concatenate([np.tile(inputs(name, np.float32), 3)[:16_000], tiny, -tiny]).astype(np.float32)
     start = 4099
-    for n in (1, 8, 23, 32, 40):
+    for n in (8, 32, 40):  # n = 1..32 at the thresholds: test_sr_words.py
         r = random_bits_reference(31, start + x.size, n)[start:]
         want = encode_reference(x, fmt, mode, ovf, r, n)
         quant = quantize_reference(x, fmt, mode, ovf, r, n)

@@ -245,10 +245,12 @@ def test_quantize_float32_every_mode_and_overflow(fmt):
 def test_quantize_float32_stochastic(fmt):
     """float32 stochastic rounding (n <= 32 bits: float32 lanes, the bits as words; n = 40: float64
     lanes). Per input, the random integers just below, at and above its threshold
-    2**n - floor((v - floor(v)) * 2**n) (v = x * 2**F), as uint64 and uint32; and the seeded stream.
+    2**n - floor((v - floor(v)) * 2**n) (v = x * 2**F), as uint64 (uint32 for n = 32); and the
+    seeded stream.
     Every overflow case, per instruction set, against the reference codes' values."""
     rng = np.random.default_rng(fmt.bits + 7)
     base = sweep(fmt, np.float32) if fmt.bits <= 12 else _f32_points(fmt)
+    base = base if base.size <= 3000 else rng.choice(base, 3000, replace=False)  # x3 edges x overflows
     rnd = (rng.integers(fmt.min_code, fmt.max_code, 600) + rng.random(600)) * 2.0**-fmt.frac_bits
     tiny = 2.0 ** -rng.uniform(0, 40, 300) * 2.0**-fmt.frac_bits  # fractions below 2**-32 too
     x = np.concatenate([base, rnd, tiny, -tiny]).astype(np.float32)
@@ -265,15 +267,13 @@ def test_quantize_float32_stochastic(fmt):
 
     for q in (FixedRounding.STOCHASTIC, FixedRounding.STOCHASTIC_EQUAL):
         for o, sat in overflow_cases(fmt):
-            for nb in (1, 7, 24, 32, 40):
+            for nb in (7, 32, 40):
                 k = np.floor(np.ldexp(frac, nb)).astype(np.int64)
                 edge = np.concatenate([(1 << nb) - k + d for d in (-1, 0, 1)])
                 xs = np.tile(x, 3)
                 keep = (edge >= 0) & (edge < (1 << nb))
                 xs, rb = xs[keep], edge[keep].astype(np.uint64)
-                check(xs, q, o, sat, rb, nb, random_bits=rb)
-                if nb <= 32:
-                    check(xs, q, o, sat, rb, nb, random_bits=rb.astype(np.uint32))
+                check(xs, q, o, sat, rb, nb, random_bits=rb if nb != 32 else rb.astype(np.uint32))
                 check(x, q, o, sat, random_bits_reference(3, x.size, nb), nb, seed=3)
 
 
