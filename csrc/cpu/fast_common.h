@@ -65,10 +65,8 @@ LOWPREC_FAST_INLINE void random_words_body(uint64_t key, uint64_t first, int64_t
                                            uint32_t* __restrict w) {
   const uint32_t keep = ~uint32_t{0} << (32 - n);
   uint64_t z = key + (first + 1) * kGolden;
-  for (int64_t i = 0; i < count; ++i) {  // SplitMix64 of z, written out so that it is inlined here
-    uint64_t m = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    m = (m ^ (m >> 27)) * 0x94D049BB133111EBull;
-    w[i] = static_cast<uint32_t>((m ^ (m >> 31)) >> 32) & keep;
+  for (int64_t i = 0; i < count; ++i) {
+    w[i] = static_cast<uint32_t>(splitmix64(z) >> 32) & keep;
     z += kGolden;
   }
 }
@@ -129,6 +127,12 @@ auto with_random_source(const RandomSource& rs, Fn&& fn) {
     if (rs.n <= 32) return fn(ExplicitWords<uint64_t>{static_cast<const uint64_t*>(rs.bits), rs.n});
   }
   return fn(ExplicitRand{static_cast<const uint64_t*>(rs.bits)});
+}
+
+//: Whether with_random_source<Words32> takes the explicit bits of rs: uint64, or (Words32, n <= 32)
+//: uint32 as words; callers send the others to the scalar loops.
+inline bool random_fits(const RandomSource& rs, bool words32) {
+  return rs.bits == nullptr || rs.bits_bytes == 8 || (words32 && rs.n <= 32);
 }
 
 template <class R>

@@ -138,12 +138,6 @@ void quantize_mode(const F* x, F* out, int64_t count, const FastConsts& c, const
   with_rand<Mode, F>(rs, [&](const auto& rand) { quantize_run<Mode>(x, out, count, c, p, ovf, rand, rs.n); });
 }
 
-// Whether the loops take the explicit random bits of rs: uint64, or uint32 as words (float32
-// input, n <= 32; see with_random_source).
-bool random_fits(const RandomSource& rs, int x_bytes) {
-  return rs.bits == nullptr || rs.bits_bytes == 8 || (x_bytes == 4 && rs.n <= 32);
-}
-
 // Calls fn(std::integral_constant<int, mode>{}) for a run-time rounding mode.
 template <class Fn>
 auto with_mode(int mode, Fn&& fn) {
@@ -166,7 +160,7 @@ bool fast_encode(const void* x, int x_bytes, void* out, int out_bytes, int64_t c
                  int mode, int ovf, const RandomSource& rs, int64_t* errors) {
   // 64-bit codes and uint32 random bits (but as words: float32 input, n <= 32) take the scalar
   // loops (rare; one loop copy fewer each)
-  if (out_bytes == 8 || (is_stochastic(mode) && !random_fits(rs, x_bytes))) return false;
+  if (out_bytes == 8 || (is_stochastic(mode) && !random_fits(rs, x_bytes == 4))) return false;
   const FastConsts c = make_fast_consts(p, x_bytes == 4 ? 23 : 52, mode, ovf);
   if (!c.ok) return false;
   *errors = with_mode(mode, [&](auto m) -> int64_t {
@@ -179,7 +173,7 @@ bool fast_encode(const void* x, int x_bytes, void* out, int out_bytes, int64_t c
 
 bool fast_quantize(const void* x, int x_bytes, void* out, int64_t count, const FloatParams& p, int mode, int ovf,
                    const RandomSource& rs) {
-  if (is_stochastic(mode) && !random_fits(rs, x_bytes)) return false;
+  if (is_stochastic(mode) && !random_fits(rs, x_bytes == 4)) return false;
   const FastConsts c = make_fast_consts(p, x_bytes == 4 ? 23 : 52, mode, ovf);
   if (!c.ok) return false;
   with_mode(mode, [&](auto m) {

@@ -117,9 +117,7 @@ auto with_group(const FixedFastConsts& c, const RandomSource& rs, Fn&& fn) {
 //: words: the caller takes n <= 32 random bits of float32 input as words (with_group<true>), so
 //: uint32 random bits too; otherwise they take the scalar loops (one loop copy fewer).
 bool fits(int x_bytes, int q, const RandomSource& rs, bool words) {
-  const bool u32_ok = words && x_bytes == 4 && rs.n <= 32;
-  return (x_bytes == 4 || x_bytes == 8) &&
-         !(fixed_is_stochastic(q) && rs.bits != nullptr && rs.bits_bytes != 8 && !u32_ok);
+  return (x_bytes == 4 || x_bytes == 8) && !(fixed_is_stochastic(q) && !random_fits(rs, words && x_bytes == 4));
 }
 
 }  // namespace
