@@ -51,7 +51,7 @@ from ._block import (
     store_code,
 )
 from ._float import F_NEGZERO, F_SIGNED, F_SUB, F_ZERO, RNA, RNE, RNZ, RTN, RTP, RTZ, SR, _round_up
-from ._float_simd import _explicit_words, _fill_words
+from ._float_simd import _chunk_words
 from ._random import sr_bits
 from ._threads import PAR_MIN, run_parts
 
@@ -404,7 +404,7 @@ def _run64(xf, out_vals, ub, cnt, mul, div, thr, mbits, maxv, e_int, mode, qk, l
 def _run64_sr(xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, sre, amax_rule, w, n):
     """``cnt`` elements from unsigned index ``ub``: quantize by the float64 rule, stochastic modes
     (``sre``: stochastic_equal) with ``n <= 32`` random bits given as 32-bit words ``w[j]`` (the bits
-    at the top; :func:`lowprec._numba._float_simd._fill_words`). As :func:`_round_elem` with the
+    at the top; :func:`lowprec._numba._float_simd._chunk_words`). As :func:`_round_elem` with the
     comparison at 32-bit alignment: ``frac = floor(rem * 2**32 / 2**s)`` cut to ``n`` bits rounds up
     iff ``frac + w >= 2**32``, the same test as ``floor(rem * 2**n / 2**s) + r >= 2**n``. No
     data-dependent branch: the loop vectorises (the element-by-element rule took ~19 ns each)."""
@@ -549,10 +549,7 @@ def _r1_blocks(xf, xbits, blk0, blk1, dims, bdims, rule, ein, sin, ep, g, den, s
                     for j in range(cnt):
                         out_vals[ub + np.uint64(j)] = np.nan
                     continue
-                if use_key:
-                    _fill_words(wb, key, base, cnt, n)
-                else:
-                    _explicit_words(wb, rbits[base : base + cnt], cnt, n)
+                _chunk_words(wb, not use_key, rbits[base : base + cnt], key, base, cnt, n)
                 # the mode and the rule as constants: a branch-free, SIMD loop (4.5 instead of 22 ns each)
                 if amax_rule and mode == SR:
                     _run64_sr(

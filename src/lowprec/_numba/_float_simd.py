@@ -43,7 +43,7 @@ from ._float import (
     decode_one,
     encode_slow,
 )
-from ._random import _C1, _C2, GOLDEN, sr_bits
+from ._random import GOLDEN, splitmix64, sr_bits
 from ._threads import CHUNK
 
 _NJ = {"cache": True, "nogil": True}
@@ -436,9 +436,7 @@ def _fill_words(w, key, first, count, n):
     keep = np.uint64(((1 << n) - 1) << (32 - n))
     z = np.uint64(key) + np.uint64(first + 1) * GOLDEN
     for i in range(count):
-        m = (z ^ (z >> np.uint64(30))) * _C1
-        m = (m ^ (m >> np.uint64(27))) * _C2
-        w[i] = np.uint32(((m ^ (m >> np.uint64(31))) >> np.uint64(32)) & keep)
+        w[i] = np.uint32((splitmix64(z) >> np.uint64(32)) & keep)
         z += GOLDEN
 
 
@@ -448,6 +446,16 @@ def _explicit_words(w, rbits, count, n):
     up = np.uint64(32 - n)
     for i in range(count):
         w[i] = np.uint32(np.uint64(rbits[i]) << up)
+
+
+@numba.njit(inline="always", **_NJ)
+def _chunk_words(w, explicit, rbits, key, first, count, n):
+    """``w[:count]``: the words of elements ``first ..`` of a chunk, from its explicit integers
+    ``rbits`` (``explicit``, a compile-time constant) or from the stream of ``key``."""
+    if explicit:
+        _explicit_words(w, rbits, count, n)
+    else:
+        _fill_words(w, key, first, count, n)
 
 
 @numba.njit(inline="always", **_NJ)
@@ -566,10 +574,8 @@ def simd_kernels(
             os_ = out[lo:hi]
             rs = rbits[lo:hi] if EXPLICIT else rbits
             base = start + lo
-            if WORDS and EXPLICIT:
-                _explicit_words(wb, rs, hi - lo, n)
-            elif WORDS:
-                _fill_words(wb, key, base, hi - lo, n)
+            if WORDS:
+                _chunk_words(wb, EXPLICIT, rs, key, base, hi - lo, n)
             anyslow = False
             for j in range(xs.size):
                 xb = np.int64(xs[j])
@@ -599,10 +605,8 @@ def simd_kernels(
             os_ = obits[lo:hi]
             rs = rbits[lo:hi] if EXPLICIT else rbits
             base = start + lo
-            if WORDS and EXPLICIT:
-                _explicit_words(wb, rs, hi - lo, n)
-            elif WORDS:
-                _fill_words(wb, key, base, hi - lo, n)
+            if WORDS:
+                _chunk_words(wb, EXPLICIT, rs, key, base, hi - lo, n)
             anyslow = False
             for j in range(xs.size):
                 xb = np.int64(xs[j])
