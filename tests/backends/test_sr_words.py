@@ -33,6 +33,7 @@ def _edge_cases(fmt: object, n: int) -> tuple[np.ndarray, np.ndarray]:
         [
             np.exp(rng.uniform(np.log(step), np.log(top) - 0.1, 300)),
             step * 2.0 ** -rng.uniform(0, 20, 100),  # rounding positions past 32 bits included
+            step * 2.0 ** -rng.uniform(32, 60, 30),  # positions past 56 bits: floor(delta * 2**32) == 0
         ]
     ).astype(np.float32)
     xs, rs = [], []

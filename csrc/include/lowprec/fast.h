@@ -354,6 +354,41 @@ LOWPREC_HD LOWPREC_FAST_INLINE FastResult<I> fast_bits(I xb, const FastConsts& c
   return bits_result<I>(qb, negm, a, k);
 }
 
+//: (slow, bits) of fast_elem<Mode> for the stochastic modes with a random word `w` (float32 lanes,
+//: n <= 32 bits at the top of w), in fast_bits' addend form: the same bits with fewer operations.
+//: Stochastic: floor(rem * 2**n / 2**s) + r >= 2**n  iff  rem + floor(w / 2**(32 - s)) >= 2**s
+//: (for s >= n the addend is r * 2**(s - n) exactly; for s < n it drops r's low n - s bits, which
+//: cannot change the sum's carry past an integer rem), so the addend (w >> 1) >> (31 - s) carries
+//: into bit s exactly when the rule rounds up. Past the significand (s > P) the result is 0 or the
+//: smallest subnormal: up iff f + w carries out of 32 bits, f = floor(sig * 2**32 / 2**s) (the
+//: cut of f to n bits does not matter: w is a multiple of 2**(32 - n)). Stochastic-equal: the
+//: addend is bit - 1 where w's top bit is set.
+template <int Mode>
+LOWPREC_HD LOWPREC_FAST_INLINE FastResult<int32_t> fast_bits_word(int32_t xb, uint32_t w, const FastConsts& c) {
+  static_assert(Mode == kStochastic || Mode == kStochasticEqual, "fast_bits_word: a stochastic mode");
+  using I = int32_t;
+  using U = uint32_t;
+  using detail::mask;
+  const detail::LaneConsts<I> k = detail::lane_consts<I>(c);
+  const detail::Position<I> q = detail::position<I>(xb, k);
+  constexpr int P = 23;
+  const I low = q.bit - I(1);
+  I addend;
+  I tiny_up;
+  if constexpr (Mode == kStochastic) {
+    const I sa = q.s < I(31) ? q.s : I(31);  // s <= P where the addend counts; s == 0 gives 0
+    addend = static_cast<I>((w >> 1) >> static_cast<U>(I(31) - sa));
+    const I u = detail::max0<I>(q.s - I(P + 1));  // s - 24 in the tiny lanes: f = (sig << 8) >> u
+    const U f = ((static_cast<U>(q.sig) << 8) >> static_cast<U>(u < I(31) ? u : I(31))) & static_cast<U>(mask<I>(u < I(32)));
+    tiny_up = mask<I>(f > ~w);
+  } else {
+    addend = low & mask<I>(static_cast<I>(w) < I(0));
+    tiny_up = mask<I>(q.sig + addend >= q.bit);
+  }
+  const I qb = detail::sel<I>(mask<I>(q.s <= P), (q.a + addend) & ~low, tiny_up & k.qminb);
+  return bits_result<I>(qb, q.negm, q.a, k);
+}
+
 //: (slow, bits) of fast_bits<kNearestEven> by the FPU, for formats with FastConsts::fpu_rne. With
 //: C = 2**(e - M + P) for e the exponent of |x| clamped to the format's range (C's ulp is the format's
 //: step at |x|, and |x| < C), (|x| + C) - C is |x| rounded to the format's grid with ties to even in

@@ -429,6 +429,44 @@ _TOP32 = np.int64(1 << 31)
 
 
 @numba.njit(inline="always", **_NJ)
+def _word_bits(a, neg, r, c, mode, in_m, expf, signbit, lane):
+    """``(slow, bits)`` of :func:`_fast_elem` for the stochastic modes of float32 with a random word
+    ``r`` (``words``), in :func:`_fast_bits`' addend form: the same bits with fewer operations.
+
+    SR: ``floor(rem * 2**n / 2**s) + r >= 2**n`` iff ``rem + floor(word / 2**(32 - s)) >= 2**s`` (for
+    ``s >= n`` the addend is ``r * 2**(s - n)``; for ``s < n`` it drops bits of ``r`` that cannot move
+    the carry past an integer ``rem``), so the addend ``(word >> 1) >> (31 - s)`` carries into bit ``s``
+    exactly when the rule rounds up. Past the significand (``s > in_m``) the result is 0 or the
+    smallest subnormal: up iff ``f + word`` carries out of 32 bits, ``f = floor(sig * 2**32 / 2**s)``
+    (``word`` is a multiple of ``2**(32 - n)``, so cutting ``f`` to ``n`` bits changes nothing).
+    SR-equal: the addend is ``bit - 1`` where the word's top bit is set.
+    """
+    one = np.int64(1)
+    zero = np.int64(0)
+    a = _w(a, lane)
+    r = _w(r, lane)
+    slow = _is_slow(a, neg, c, in_m, expf)
+    _, sig, s, _, bit = _position(a, c, in_m, lane)
+    mask = _w(bit - one, lane)
+    if mode == SR:
+        sa = _w(min(s, np.int64(31)), lane)  # s <= in_m where the addend counts; s == 0 gives 0
+        addend = _w(_shr(_shr(r, one, lane), _w(np.int64(31) - sa, lane), lane), lane)
+        u = _w(max(_w(s - (in_m + one), lane), zero), lane)  # s - 24 in the tiny lanes
+        f = _shr(_shl(sig, np.int64(8), lane), _w(min(u, np.int64(31)), lane), lane)
+        f = _w(f if u < np.int64(32) else zero, lane)
+        up = _w(f ^ _TOP32, lane) > _w(~r ^ _TOP32, lane)  # f + word carries: f > ~word unsigned
+    else:
+        addend = _w(mask if r < zero else zero, lane)
+        up = _w(sig + addend, lane) >= bit
+    qb = _w(_w(a + addend, lane) & _w(~mask, lane), lane)
+    qb = _w(qb if s <= in_m else (_w(c[C_QMINB], lane) if up else zero), lane)
+    over = qb > _w(c[C_MAXB], lane)
+    keep_sign = neg & ((qb != zero) | (c[C_NEGZERO] != 0))
+    bits = _w(qb | (_w(signbit, lane) if keep_sign else zero), lane)
+    return slow, _w((_w(c[C_OVBITSN], lane) if neg else _w(c[C_OVBITSP], lane)) if over else bits, lane)
+
+
+@numba.njit(inline="always", **_NJ)
 def _fill_words(w, key, first, count, n):
     """``w[i]`` = the ``n <= 32`` random bits of element ``first + i`` of the stream of ``key``, at the
     top of a 32-bit word: the counter hash in a loop of its own, which the compiler vectorises, so
@@ -618,6 +656,8 @@ def simd_kernels(
                     slow, bits = _fpu_rne_bits(xb & ~SIGNBIT, xb < 0, c, IN_M, EXPF, SIGNBIT, LANE)
                 elif ADDEND:
                     slow, bits = _fast_bits(xb & ~SIGNBIT, xb < 0, c, MODE, IN_M, EXPF, SIGNBIT, LANE)
+                elif WORDS:
+                    slow, bits = _word_bits(xb & ~SIGNBIT, xb < 0, r, c, MODE, IN_M, EXPF, SIGNBIT, LANE)
                 else:
                     slow, _, bits = _fast_elem(
                         xb & ~SIGNBIT, xb < 0, r, n, c, MODE, IN_M, EXPF, SIGNBIT, LANE, WORDS
