@@ -36,11 +36,11 @@ struct Pow2Rule {
   BlockFast32 f;
   using Grid = BlockGrid32;
   template <int Mode>
-  int64_t flat(bool avx2, const float* x, float* out, int64_t k0, int64_t k1, int64_t b, uint8_t* scales,
+  int64_t flat(int isa, const float* x, float* out, int64_t k0, int64_t k1, int64_t b, uint8_t* scales,
                uint8_t* flags) const {
-    if (b == 32) return LOWPREC_FAST_CALL(avx2, quantize_flat<Mode, 32>(x, out, k0, k1, b, f, scales, flags));
-    if (b == 16) return LOWPREC_FAST_CALL(avx2, quantize_flat<Mode, 16>(x, out, k0, k1, b, f, scales, flags));
-    return LOWPREC_FAST_CALL(avx2, quantize_flat<Mode, 0>(x, out, k0, k1, b, f, scales, flags));
+    if (b == 32) return LOWPREC_FAST_CALL(isa, quantize_flat<Mode, 32>(x, out, k0, k1, b, f, scales, flags));
+    if (b == 16) return LOWPREC_FAST_CALL(isa, quantize_flat<Mode, 16>(x, out, k0, k1, b, f, scales, flags));
+    return LOWPREC_FAST_CALL(isa, quantize_flat<Mode, 0>(x, out, k0, k1, b, f, scales, flags));
   }
   bool prepare(int32_t am, Grid* g, uint8_t* scode) const {
     if (am < 0x800000 || am >= 0x7F800000) return false;
@@ -50,8 +50,8 @@ struct Pow2Rule {
     return true;
   }
   template <int Mode>
-  void row(bool avx2, const float* x, float* out, int64_t cnt, const Grid& g) const {
-    LOWPREC_FAST_CALL(avx2, quantize_row<Mode>(x, out, cnt, g));
+  void row(int isa, const float* x, float* out, int64_t cnt, const Grid& g) const {
+    LOWPREC_FAST_CALL(isa, quantize_row<Mode>(x, out, cnt, g));
   }
 };
 
@@ -65,12 +65,12 @@ struct DivRule {  // the amax rule (scale codes are not formed: quantize without
   bool steps;
   using Grid = DivGrid;
   template <int Mode>
-  int64_t flat(bool avx2, const float* x, float* out, int64_t k0, int64_t k1, int64_t b, uint8_t*,
+  int64_t flat(int isa, const float* x, float* out, int64_t k0, int64_t k1, int64_t b, uint8_t*,
                uint8_t* flags) const {
-    if (steps && b == 16) return LOWPREC_FAST_CALL(avx2, quantize_flat_div<Mode, 16, true>(x, out, k0, k1, b, d, s, flags));
-    if (steps) return LOWPREC_FAST_CALL(avx2, quantize_flat_div<Mode, 0, true>(x, out, k0, k1, b, d, s, flags));
-    if (b == 16) return LOWPREC_FAST_CALL(avx2, quantize_flat_div<Mode, 16, false>(x, out, k0, k1, b, d, s, flags));
-    return LOWPREC_FAST_CALL(avx2, quantize_flat_div<Mode, 0, false>(x, out, k0, k1, b, d, s, flags));
+    if (steps && b == 16) return LOWPREC_FAST_CALL(isa, quantize_flat_div<Mode, 16, true>(x, out, k0, k1, b, d, s, flags));
+    if (steps) return LOWPREC_FAST_CALL(isa, quantize_flat_div<Mode, 0, true>(x, out, k0, k1, b, d, s, flags));
+    if (b == 16) return LOWPREC_FAST_CALL(isa, quantize_flat_div<Mode, 16, false>(x, out, k0, k1, b, d, s, flags));
+    return LOWPREC_FAST_CALL(isa, quantize_flat_div<Mode, 0, false>(x, out, k0, k1, b, d, s, flags));
   }
   bool prepare(int32_t am, Grid* g, uint8_t*) const {
     if (am >= 0x7F800000) return false;
@@ -78,11 +78,11 @@ struct DivRule {  // the amax rule (scale codes are not formed: quantize without
     return true;
   }
   template <int Mode>
-  void row(bool avx2, const float* x, float* out, int64_t cnt, const Grid& g) const {
+  void row(int isa, const float* x, float* out, int64_t cnt, const Grid& g) const {
     if (steps) {
-      LOWPREC_FAST_CALL(avx2, quantize_row_div<Mode, true>(x, out, cnt, g.sig, g.ex, d, s));
+      LOWPREC_FAST_CALL(isa, quantize_row_div<Mode, true>(x, out, cnt, g.sig, g.ex, d, s));
     } else {
-      LOWPREC_FAST_CALL(avx2, quantize_row_div<Mode, false>(x, out, cnt, g.sig, g.ex, d, s));
+      LOWPREC_FAST_CALL(isa, quantize_row_div<Mode, false>(x, out, cnt, g.sig, g.ex, d, s));
     }
   }
 };
@@ -100,7 +100,7 @@ void exact_block(const float* x, float* out, const BlockGeometry& gm, const Bloc
 template <int Mode, class Rule>
 void run_flat(const float* x, float* out, const BlockGeometry& gm, const BlockParams& bp, const Rule& rule,
               uint8_t* scales) {
-  const bool avx2 = use_avx2();
+  const int isa = isa_level();
   const int64_t b = gm.b2;
   const int64_t nblocks = gm.p * gm.l1 * gm.q * gm.nb2();
   const int64_t passes = (nblocks + kFlatBlocks - 1) / kFlatBlocks;
@@ -109,7 +109,7 @@ void run_flat(const float* x, float* out, const BlockGeometry& gm, const BlockPa
     const int64_t k0 = t * kFlatBlocks;
     const int64_t k1 = k0 + kFlatBlocks < nblocks ? k0 + kFlatBlocks : nblocks;
     uint8_t flags[kFlatBlocks];
-    int64_t flagged = rule.template flat<Mode>(avx2, x, out, k0, k1, b, scales, flags);
+    int64_t flagged = rule.template flat<Mode>(isa, x, out, k0, k1, b, scales, flags);
     for (int64_t k = k0; flagged > 0 && k < k1; ++k) {
       if (!flags[k - k0]) continue;
       --flagged;
@@ -123,7 +123,7 @@ void run_flat(const float* x, float* out, const BlockGeometry& gm, const BlockPa
 template <int Mode, class Rule>
 void run_rows(const float* x, float* out, const BlockGeometry& gm, const BlockParams& bp, const Rule& rule,
               uint8_t* scales) {
-  const bool avx2 = use_avx2();
+  const int isa = isa_level();
   const int64_t nblocks = gm.p * gm.nb1() * gm.q * gm.nb2();
   const int64_t count = gm.p * gm.l1 * gm.q * gm.l2;
 #pragma omp parallel for schedule(static) if (count >= kParallelMin)
@@ -134,7 +134,7 @@ void run_rows(const float* x, float* out, const BlockGeometry& gm, const BlockPa
     int32_t am = 0;
     for (int64_t i1 = i1_0; i1 < i1_1; ++i1) {
       const int64_t base = ((pp * gm.l1 + i1) * gm.q + qq) * gm.l2 + i2_0;
-      const int32_t a = LOWPREC_FAST_CALL(avx2, amax_row(x + base, cnt));
+      const int32_t a = LOWPREC_FAST_CALL(isa, amax_row(x + base, cnt));
       am = a > am ? a : am;
     }
     typename Rule::Grid g;
@@ -146,7 +146,7 @@ void run_rows(const float* x, float* out, const BlockGeometry& gm, const BlockPa
     if (scales != nullptr) scales[blk] = scode;
     for (int64_t i1 = i1_0; i1 < i1_1; ++i1) {
       const int64_t base = ((pp * gm.l1 + i1) * gm.q + qq) * gm.l2 + i2_0;
-      rule.template row<Mode>(avx2, x + base, out + base, cnt, g);
+      rule.template row<Mode>(isa, x + base, out + base, cnt, g);
     }
   }
 }

@@ -20,8 +20,10 @@ namespace lowprec::cpu::fastloops {
 constexpr int64_t kParallelMin = 1 << 15;  // elements: below, one thread
 constexpr int64_t kChunk = 4096;           // elements per vectorised pass (16-32 KiB of input)
 
-//: Whether the loops use their AVX2 copy now (the CPU has it and set_fast_isa did not say otherwise).
-bool use_avx2();
+//: The copy of the loops in use now: kIsaBaseline, kIsaAvx2 or kIsaAvx512 (the best this CPU runs,
+//: unless set_fast_isa said otherwise).
+enum IsaLevel : int { kIsaBaseline = 0, kIsaAvx2 = 1, kIsaAvx512 = 2 };
+int isa_level();
 
 // The random integer of element i, one type per source.
 struct NoRand {
@@ -71,11 +73,14 @@ LOWPREC_FAST_INLINE void random_words_body(uint64_t key, uint64_t first, int64_t
   }
 }
 
-//: `call` (a chunk-loop call without namespace) on the copy of the current instruction set.
+//: `call` (a chunk-loop call without namespace) on the copy of instruction-set level `isa`.
 #if LOWPREC_FAST_HAVE_AVX2
-#define LOWPREC_FAST_CALL(avx2_flag, ...) ((avx2_flag) ? avx2::__VA_ARGS__ : baseline::__VA_ARGS__)
+#define LOWPREC_FAST_CALL(isa, ...)                  \
+  ((isa) == kIsaAvx512 ? avx512::__VA_ARGS__         \
+   : (isa) == kIsaAvx2 ? avx2::__VA_ARGS__           \
+                       : baseline::__VA_ARGS__)
 #else
-#define LOWPREC_FAST_CALL(avx2_flag, ...) ((void)(avx2_flag), baseline::__VA_ARGS__)
+#define LOWPREC_FAST_CALL(isa, ...) ((void)(isa), baseline::__VA_ARGS__)
 #endif
 
 #if LOWPREC_FAST_HAVE_AVX2
@@ -83,12 +88,18 @@ __attribute__((target("avx2"))) inline void random_words_avx2(uint64_t key, uint
                                                               uint32_t* w) {
   random_words_body(key, first, count, n, w);
 }
+__attribute__((target("avx2,avx512f,avx512dq,avx512vl"))) inline void random_words_avx512(uint64_t key, uint64_t first,
+                                                                                        int64_t count, int n,
+                                                                                        uint32_t* w) {
+  random_words_body(key, first, count, n, w);
+}
 #endif
-inline void random_words(bool avx2, uint64_t key, uint64_t first, int64_t count, int n, uint32_t* w) {
+inline void random_words(int isa, uint64_t key, uint64_t first, int64_t count, int n, uint32_t* w) {
 #if LOWPREC_FAST_HAVE_AVX2
-  if (avx2) return random_words_avx2(key, first, count, n, w);
+  if (isa == kIsaAvx512) return random_words_avx512(key, first, count, n, w);
+  if (isa == kIsaAvx2) return random_words_avx2(key, first, count, n, w);
 #endif
-  (void)avx2;
+  (void)isa;
   random_words_body(key, first, count, n, w);
 }
 
@@ -142,10 +153,10 @@ inline constexpr bool kExplicitWords =
 //: Calls chunk(r) with the random source of chunk [lo, hi) (hi - lo <= kChunk): its random words
 //: for CounterWords and ExplicitWords, `rand` itself otherwise.
 template <class R, class Chunk>
-int with_chunk_rand(bool avx2, const R& rand, int64_t lo, int64_t hi, const Chunk& chunk) {
+int with_chunk_rand(int isa, const R& rand, int64_t lo, int64_t hi, const Chunk& chunk) {
   if constexpr (std::is_same_v<R, CounterWords>) {
     alignas(64) uint32_t w[kChunk];
-    random_words(avx2, rand.rand.key, rand.rand.start + static_cast<uint64_t>(lo), hi - lo, rand.rand.n, w);
+    random_words(isa, rand.rand.key, rand.rand.start + static_cast<uint64_t>(lo), hi - lo, rand.rand.n, w);
     return chunk(WordRand{w, lo});
   } else if constexpr (kExplicitWords<R>) {
     alignas(64) uint32_t w[kChunk];

@@ -34,23 +34,29 @@ struct Lane<double> {
 
 namespace {
 
-enum Isa : int { kBaseline = 0, kAvx2 = 1 };
-
 #if LOWPREC_FAST_HAVE_AVX2
-const char* const kIsaNames[] = {"avx2", "baseline"};
-constexpr int kIsaCount = 2;
+const char* const kIsaNames[] = {"avx512", "avx2", "baseline"};
+constexpr int kIsaCount = 3;
 bool cpu_has_avx2() {
   __builtin_cpu_init();  // harmless when libgcc's constructor already ran; needed if it has not
   return __builtin_cpu_supports("avx2");
+}
+bool cpu_has_avx512() {
+  __builtin_cpu_init();
+  return cpu_has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+         __builtin_cpu_supports("avx512vl");
 }
 #else
 const char* const kIsaNames[] = {"baseline"};
 constexpr int kIsaCount = 1;
 bool cpu_has_avx2() { return false; }
+bool cpu_has_avx512() { return false; }
 #endif
 
+int best_isa() { return cpu_has_avx512() ? kIsaAvx512 : cpu_has_avx2() ? kIsaAvx2 : kIsaBaseline; }
+
 std::atomic<int>& isa_choice() {
-  static std::atomic<int> choice{cpu_has_avx2() ? kAvx2 : kBaseline};
+  static std::atomic<int> choice{best_isa()};
   return choice;
 }
 
@@ -65,13 +71,13 @@ inline bool needs_exact(const F* x, int64_t j, const FastConsts& c) {
 template <int Mode, class F, class Out, class R>
 int64_t encode_run(const F* x, Out* out, int64_t count, const FastConsts& c, const FloatParams& p, int ovf,
                    const R& rand, int n) {
-  const bool avx2 = use_avx2();
+  const int isa = isa_level();
   return run_chunks(
       count,
       [&](int64_t lo, int64_t hi) {
-        return with_chunk_rand(avx2, rand, lo, hi, [&](const auto& r) {
+        return with_chunk_rand(isa, rand, lo, hi, [&](const auto& r) {
           using RC = std::decay_t<decltype(r)>;
-          return LOWPREC_FAST_CALL(avx2, encode_chunk<Mode, F, Out, RC>(x, out, lo, hi, c, r, n));
+          return LOWPREC_FAST_CALL(isa, encode_chunk<Mode, F, Out, RC>(x, out, lo, hi, c, r, n));
         });
       },
       [&](int64_t j) -> int64_t {
@@ -85,16 +91,16 @@ int64_t encode_run(const F* x, Out* out, int64_t count, const FastConsts& c, con
 template <int Mode, class F, class R>
 void quantize_run(const F* x, F* out, int64_t count, const FastConsts& c, const FloatParams& p, int ovf,
                   const R& rand, int n) {
-  const bool avx2 = use_avx2();
+  const int isa = isa_level();
   run_chunks(
       count,
       [&](int64_t lo, int64_t hi) {
         if constexpr (Mode == kNearestEven) {
-          if (c.fpu_rne) return LOWPREC_FAST_CALL(avx2, quantize_chunk<Mode, F, R, true>(x, out, lo, hi, c, rand, n));
+          if (c.fpu_rne) return LOWPREC_FAST_CALL(isa, quantize_chunk<Mode, F, R, true>(x, out, lo, hi, c, rand, n));
         }
-        return with_chunk_rand(avx2, rand, lo, hi, [&](const auto& r) {
+        return with_chunk_rand(isa, rand, lo, hi, [&](const auto& r) {
           using RC = std::decay_t<decltype(r)>;
-          return LOWPREC_FAST_CALL(avx2, quantize_chunk<Mode, F, RC>(x, out, lo, hi, c, r, n));
+          return LOWPREC_FAST_CALL(isa, quantize_chunk<Mode, F, RC>(x, out, lo, hi, c, r, n));
         });
       },
       [&](int64_t j) -> int64_t {
@@ -188,22 +194,21 @@ bool fast_quantize(const void* x, int x_bytes, void* out, int64_t count, const F
 }
 
 const char* const* fast_isas(int* count) {
-  *count = cpu_has_avx2() ? kIsaCount : 1;
-  return cpu_has_avx2() ? kIsaNames : kIsaNames + (kIsaCount - 1);
+  // kIsaNames lists the levels from the best down: this CPU runs the last best_isa() + 1 of them
+  *count = best_isa() + 1;
+  return kIsaNames + (kIsaCount - *count);
 }
 
-const char* fast_isa() { return isa_choice().load() == kAvx2 ? "avx2" : "baseline"; }
+const char* fast_isa() { return kIsaNames[kIsaCount - 1 - isa_choice().load()]; }
 
-bool fastloops::use_avx2() { return isa_choice().load() == kAvx2; }
+int fastloops::isa_level() { return isa_choice().load(); }
 
 bool set_fast_isa(const char* name) {
-  if (std::strcmp(name, "baseline") == 0) {
-    isa_choice().store(kBaseline);
-    return true;
-  }
-  if (std::strcmp(name, "avx2") == 0 && cpu_has_avx2()) {
-    isa_choice().store(kAvx2);
-    return true;
+  for (int level = 0; level <= best_isa(); ++level) {
+    if (std::strcmp(name, kIsaNames[kIsaCount - 1 - level]) == 0) {
+      isa_choice().store(level);
+      return true;
+    }
   }
   return false;
 }

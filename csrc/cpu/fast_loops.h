@@ -17,7 +17,7 @@ bool fast_encode(const void* x, int x_bytes, void* out, int out_bytes, int64_t c
 bool fast_quantize(const void* x, int x_bytes, void* out, int64_t count, const FloatParams& p, int mode, int ovf,
                    const RandomSource& rs);
 
-//: The instruction sets the fast loops were compiled for, best first ("avx2", "baseline").
+//: The instruction sets the fast loops were compiled for, best first ("avx512", "avx2", "baseline").
 const char* const* fast_isas(int* count);
 
 //: The instruction set the fast loops use now.

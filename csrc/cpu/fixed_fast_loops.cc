@@ -19,11 +19,11 @@ using namespace fastloops;
 template <int Group, class F, class R>
 int64_t encode_run(const F* x, uint64_t* out, int64_t count, const FixedFastConsts& c, const FixedParams& fp,
                    int q, int o, const R& rand, int n) {
-  const bool avx2 = use_avx2();
+  const int isa = isa_level();
   return run_chunks(
       count,
       [&](int64_t lo, int64_t hi) {
-        return LOWPREC_FAST_CALL(avx2, fixed_encode_chunk<Group>(x, out, lo, hi, c, rand));
+        return LOWPREC_FAST_CALL(isa, fixed_encode_chunk<Group>(x, out, lo, hi, c, rand));
       },
       [&](int64_t j) -> int64_t {
         const double v = static_cast<double>(x[j]);
@@ -37,11 +37,11 @@ int64_t encode_run(const F* x, uint64_t* out, int64_t count, const FixedFastCons
 template <int Group, class F, class R>
 void quantize_run(const F* x, F* out, int64_t count, const FixedFastConsts& c, const FixedParams& fp, int q, int o,
                   const R& rand, int n) {
-  const bool avx2 = use_avx2();
+  const int isa = isa_level();
   run_chunks(
       count,
       [&](int64_t lo, int64_t hi) {
-        return LOWPREC_FAST_CALL(avx2, fixed_quantize_chunk<Group>(x, out, lo, hi, c, rand));
+        return LOWPREC_FAST_CALL(isa, fixed_quantize_chunk<Group>(x, out, lo, hi, c, rand));
       },
       [&](int64_t j) -> int64_t {
         const double v = static_cast<double>(x[j]);
@@ -56,13 +56,13 @@ void quantize_run(const F* x, F* out, int64_t count, const FixedFastConsts& c, c
 template <int Group, int Kind, class R>
 void quantize_run32(const float* x, float* out, int64_t count, const FixedFast32& c32, const FixedParams& fp, int q,
                     int o, const R& rand, int n) {
-  const bool avx2 = use_avx2();
+  const int isa = isa_level();
   run_chunks(
       count,
       [&](int64_t lo, int64_t hi) {
-        return with_chunk_rand(avx2, rand, lo, hi, [&](const auto& r) {
+        return with_chunk_rand(isa, rand, lo, hi, [&](const auto& r) {
           using RC = std::decay_t<decltype(r)>;
-          return LOWPREC_FAST_CALL(avx2, fixed_quantize_chunk32<Group, Kind, RC>(x, out, lo, hi, c32, r));
+          return LOWPREC_FAST_CALL(isa, fixed_quantize_chunk32<Group, Kind, RC>(x, out, lo, hi, c32, r));
         });
       },
       [&](int64_t j) -> int64_t {

@@ -122,7 +122,7 @@ def cuda_module() -> ModuleType:
 
 def fast_isas() -> list[str]:
     """Instruction sets of the vectorised float loops of ``lowprec._C`` that this CPU runs, best first
-    (``["avx2", "baseline"]`` on an x86-64 CPU with AVX2); the best is used by default."""
+    (``["avx512", "avx2", "baseline"]`` on an x86-64 CPU with AVX-512 F/DQ/VL/BW); the best is used by default."""
     return list(module().fast_isas())
 
 

@@ -11,8 +11,8 @@ T = TypeVar("T")
 
 
 def per_isa(call: Callable[[], T]) -> list[tuple[str, T]]:
-    """``call()`` under every instruction set of the vectorised loops this CPU runs (the AVX2 copy
-    and the baseline one on x86-64), so that each copy is checked against the reference."""
+    """``call()`` under every instruction set of the vectorised loops this CPU runs (the AVX-512,
+    AVX2 and baseline copies on x86-64), so that each copy is checked against the reference."""
     out = []
     for isa in fast_isas():
         with fast_isa(isa):
