@@ -275,6 +275,18 @@ def fpu_rne_ok(consts: tuple, width: int) -> bool:
 
 
 @numba.njit(inline="always", **_NJ)
+def _signed_bits(qb, neg, c, signbit, lane):
+    """The result's input-dtype bits from the rounded magnitude bits ``qb`` of a rule that forms no
+    code (:func:`_fpu_rne_bits`, :func:`_fast_bits`, :func:`_word_bits`): the sign where kept (a zero
+    keeps it only in formats with -0), the overflow result beyond the largest finite value."""
+    zero = np.int64(0)
+    over = qb > _w(c[C_MAXB], lane)
+    keep_sign = neg & ((qb != zero) | (c[C_NEGZERO] != 0))
+    bits = _w(qb | (_w(signbit, lane) if keep_sign else zero), lane)
+    return _w((_w(c[C_OVBITSN], lane) if neg else _w(c[C_OVBITSP], lane)) if over else bits, lane)
+
+
+@numba.njit(inline="always", **_NJ)
 def _fpu_rne_bits(a, neg, c, in_m, expf, signbit, lane):
     """``(slow, bits)`` of :func:`_fast_bits` for RNE, by the FPU (formats of :func:`fpu_rne_ok`).
 
@@ -293,10 +305,7 @@ def _fpu_rne_bits(a, neg, c, in_m, expf, signbit, lane):
     big_c = _as_float(_shl(_w(ec + sh, lane), in_m, lane), lane)
     v = (_as_float(a, lane) + big_c) - big_c
     qb = _w(_float_bits(v), lane)
-    over = qb > _w(c[C_MAXB], lane)
-    keep_sign = neg & ((qb != np.int64(0)) | (c[C_NEGZERO] != 0))
-    bits = _w(qb | (_w(signbit, lane) if keep_sign else np.int64(0)), lane)
-    return slow, _w((_w(c[C_OVBITSN], lane) if neg else _w(c[C_OVBITSP], lane)) if over else bits, lane)
+    return slow, _signed_bits(qb, neg, c, signbit, lane)
 
 
 @numba.njit(inline="always", **_NJ)
@@ -419,10 +428,7 @@ def _fast_bits(a, neg, c, mode, in_m, expf, signbit, lane):
     qb = _w(_w(a + addend, lane) & _w(~mask, lane), lane)
     tiny = _w(qminb if _w(sig + addend, lane) >= bit else zero, lane)
     qb = _w(qb if s <= in_m else tiny, lane)
-    over = qb > _w(c[C_MAXB], lane)
-    keep_sign = neg & ((qb != zero) | (c[C_NEGZERO] != 0))
-    bits = _w(qb | (_w(signbit, lane) if keep_sign else zero), lane)
-    return slow, _w((_w(c[C_OVBITSN], lane) if neg else _w(c[C_OVBITSP], lane)) if over else bits, lane)
+    return slow, _signed_bits(qb, neg, c, signbit, lane)
 
 
 _TOP32 = np.int64(1 << 31)
@@ -460,10 +466,7 @@ def _word_bits(a, neg, r, c, mode, in_m, expf, signbit, lane):
         up = _w(sig + addend, lane) >= bit
     qb = _w(_w(a + addend, lane) & _w(~mask, lane), lane)
     qb = _w(qb if s <= in_m else (_w(c[C_QMINB], lane) if up else zero), lane)
-    over = qb > _w(c[C_MAXB], lane)
-    keep_sign = neg & ((qb != zero) | (c[C_NEGZERO] != 0))
-    bits = _w(qb | (_w(signbit, lane) if keep_sign else zero), lane)
-    return slow, _w((_w(c[C_OVBITSN], lane) if neg else _w(c[C_OVBITSP], lane)) if over else bits, lane)
+    return slow, _signed_bits(qb, neg, c, signbit, lane)
 
 
 @numba.njit(inline="always", **_NJ)
