@@ -27,6 +27,37 @@ struct NoBlockRand {
   inline uint64_t operator()(int64_t) const { return 0; }
 };
 
+//: The random integers of a stochastic call (n <= 32) by flat element index: the counter stream of
+//: rs.seed or explicit uint32/uint64 bits. words() fills a pass's 32-bit words (bits at the top).
+struct BlockWords {
+  uint64_t key;
+  const void* bits;
+  int bits_bytes;
+  int n;
+  explicit BlockWords(const RandomSource& rs)
+      : key(splitmix64(rs.seed)), bits(rs.bits), bits_bytes(rs.bits_bytes), n(rs.n) {}
+  inline uint64_t operator()(int64_t i) const {
+    if (bits != nullptr) {
+      return bits_bytes == 4 ? static_cast<const uint32_t*>(bits)[i] : static_cast<const uint64_t*>(bits)[i];
+    }
+    return random_bits_keyed(key, static_cast<uint64_t>(i), n);
+  }
+  void words(int isa, int64_t first, int64_t count, uint32_t* w) const {
+    if (bits == nullptr) {
+      random_words(isa, key, static_cast<uint64_t>(first), count, n, w);
+      return;
+    }
+    const int up = 32 - n;
+    if (bits_bytes == 4) {
+      const uint32_t* b = static_cast<const uint32_t*>(bits) + first;
+      for (int64_t j = 0; j < count; ++j) w[j] = b[j] << up;
+    } else {
+      const uint64_t* b = static_cast<const uint64_t*>(bits) + first;
+      for (int64_t j = 0; j < count; ++j) w[j] = static_cast<uint32_t>(b[j]) << up;
+    }
+  }
+};
+
 constexpr int64_t kFlatBlocks = 128;  // blocks per pass of the flat loop (a flag each)
 
 // How each rule family runs its blocks: `flat` runs a pass of whole consecutive blocks (returning
@@ -37,10 +68,10 @@ struct Pow2Rule {
   using Grid = BlockGrid32;
   template <int Mode>
   int64_t flat(int isa, const float* x, float* out, int64_t k0, int64_t k1, int64_t b, uint8_t* scales,
-               uint8_t* flags) const {
-    if (b == 32) return LOWPREC_FAST_CALL(isa, quantize_flat<Mode, 32>(x, out, k0, k1, b, f, scales, flags));
-    if (b == 16) return LOWPREC_FAST_CALL(isa, quantize_flat<Mode, 16>(x, out, k0, k1, b, f, scales, flags));
-    return LOWPREC_FAST_CALL(isa, quantize_flat<Mode, 0>(x, out, k0, k1, b, f, scales, flags));
+               uint8_t* flags, const uint32_t* w) const {
+    if (b == 32) return LOWPREC_FAST_CALL(isa, quantize_flat<Mode, 32>(x, out, k0, k1, b, f, scales, flags, w));
+    if (b == 16) return LOWPREC_FAST_CALL(isa, quantize_flat<Mode, 16>(x, out, k0, k1, b, f, scales, flags, w));
+    return LOWPREC_FAST_CALL(isa, quantize_flat<Mode, 0>(x, out, k0, k1, b, f, scales, flags, w));
   }
   bool prepare(int32_t am, Grid* g, uint8_t* scode) const {
     if (am < 0x800000 || am >= 0x7F800000) return false;
@@ -66,7 +97,7 @@ struct DivRule {  // the amax rule (scale codes are not formed: quantize without
   using Grid = DivGrid;
   template <int Mode>
   int64_t flat(int isa, const float* x, float* out, int64_t k0, int64_t k1, int64_t b, uint8_t*,
-               uint8_t* flags) const {
+               uint8_t* flags, const uint32_t*) const {
     if (steps && b == 16) return LOWPREC_FAST_CALL(isa, quantize_flat_div<Mode, 16, true>(x, out, k0, k1, b, d, s, flags));
     if (steps) return LOWPREC_FAST_CALL(isa, quantize_flat_div<Mode, 0, true>(x, out, k0, k1, b, d, s, flags));
     if (b == 16) return LOWPREC_FAST_CALL(isa, quantize_flat_div<Mode, 16, false>(x, out, k0, k1, b, d, s, flags));
@@ -88,32 +119,38 @@ struct DivRule {  // the amax rule (scale codes are not formed: quantize without
 };
 
 //: Block `blk` by block.h's exact rule (gm.r == 1: the block numbers agree); its scale code into scales.
-template <int Mode>
+template <int Mode, class Rand = NoBlockRand>
 void exact_block(const float* x, float* out, const BlockGeometry& gm, const BlockParams& bp, int64_t blk,
-                 uint8_t* scales) {
-  const uint64_t sc = block_run(x, gm, blk, bp, Mode, NoBlockRand{}, 0, true,
+                 uint8_t* scales, const Rand& rand = Rand{}, int n = 0) {
+  const uint64_t sc = block_run(x, gm, blk, bp, Mode, rand, n, true,
                                 [&](int64_t idx, uint64_t, double v) { out[idx] = static_cast<float>(v); });
   if (scales != nullptr) scales[blk] = static_cast<uint8_t>(sc);
 }
 
-//: Blocks that tile rows (gm.b1 == 1, gm.l2 % gm.b2 == 0): one fused pass per kFlatBlocks blocks.
+//: Blocks that tile rows (gm.b1 == 1, gm.l2 % gm.b2 == 0): one fused pass per kFlatBlocks blocks
+//: (stochastic modes: per at most kChunk elements, their random words made first).
 template <int Mode, class Rule>
 void run_flat(const float* x, float* out, const BlockGeometry& gm, const BlockParams& bp, const Rule& rule,
-              uint8_t* scales) {
+              uint8_t* scales, const RandomSource& rs) {
+  constexpr bool kSr = Mode == kStochastic || Mode == kStochasticEqual;
   const int isa = isa_level();
   const int64_t b = gm.b2;
   const int64_t nblocks = gm.p * gm.l1 * gm.q * gm.nb2();
-  const int64_t passes = (nblocks + kFlatBlocks - 1) / kFlatBlocks;
+  const int64_t per = kSr && kChunk / b < kFlatBlocks ? kChunk / b : kFlatBlocks;  // b <= kChunk
+  const int64_t passes = (nblocks + per - 1) / per;
+  const BlockWords rand(rs);
 #pragma omp parallel for schedule(static) if (nblocks * b >= kParallelMin)
   for (int64_t t = 0; t < passes; ++t) {
-    const int64_t k0 = t * kFlatBlocks;
-    const int64_t k1 = k0 + kFlatBlocks < nblocks ? k0 + kFlatBlocks : nblocks;
+    const int64_t k0 = t * per;
+    const int64_t k1 = k0 + per < nblocks ? k0 + per : nblocks;
     uint8_t flags[kFlatBlocks];
-    int64_t flagged = rule.template flat<Mode>(isa, x, out, k0, k1, b, scales, flags);
+    alignas(64) uint32_t w[kSr ? kChunk : 1];
+    if constexpr (kSr) rand.words(isa, k0 * b, (k1 - k0) * b, w);
+    int64_t flagged = rule.template flat<Mode>(isa, x, out, k0, k1, b, scales, flags, w);
     for (int64_t k = k0; flagged > 0 && k < k1; ++k) {
       if (!flags[k - k0]) continue;
       --flagged;
-      exact_block<Mode>(x, out, gm, bp, k, scales);
+      exact_block<Mode>(x, out, gm, bp, k, scales, rand, rs.n);
     }
   }
 }
@@ -151,11 +188,14 @@ void run_rows(const float* x, float* out, const BlockGeometry& gm, const BlockPa
   }
 }
 
+//: Whether a call's layout takes run_flat (blocks that tile their rows).
+inline bool tiles_rows(const BlockGeometry& gm) { return gm.b1 == 1 && gm.l2 % gm.b2 == 0; }
+
 template <int Mode, class Rule>
 void run(const float* x, float* out, const BlockGeometry& gm, const BlockParams& bp, const Rule& rule,
          uint8_t* scales) {
-  if (gm.b1 == 1 && gm.l2 % gm.b2 == 0) {
-    run_flat<Mode>(x, out, gm, bp, rule, scales);
+  if (tiles_rows(gm)) {
+    run_flat<Mode>(x, out, gm, bp, rule, scales, RandomSource{});
   } else {
     run_rows<Mode>(x, out, gm, bp, rule, scales);
   }
@@ -179,18 +219,34 @@ bool run_mode(const float* x, float* out, const BlockGeometry& gm, const BlockPa
 }  // namespace
 
 int block_fast_kind(int x_bytes, const BlockGeometry& gm, const BlockParams& bp, int mode) {
-  if (x_bytes != 4 || gm.r != 1 || mode > kToOdd) return kBlockFastNone;
+  if (x_bytes != 4 || gm.r != 1) return kBlockFastNone;
+  if (is_stochastic(mode)) {  // power-of-two scales, blocks that tile their rows
+    return block_fast32_fits(bp) && tiles_rows(gm) && gm.b2 <= kChunk ? kBlockFastPow2 : kBlockFastNone;
+  }
+  if (mode > kToOdd) return kBlockFastNone;
   if (block_fast32_fits(bp)) return kBlockFastPow2;
   if (block_div_fits(bp)) return block_steps_fit(bp, mode) ? kBlockFastSteps : kBlockFastDiv;
   return kBlockFastNone;
 }
 
 bool block_fast_quantize(const void* x, int x_bytes, const BlockGeometry& gm, const BlockParams& bp, int mode,
-                         void* vals, int vals_bytes, uint8_t* scales) {
+                         const RandomSource& rs, void* vals, int vals_bytes, uint8_t* scales) {
   if (vals == nullptr || vals_bytes != 4) return false;
   const int kind = block_fast_kind(x_bytes, gm, bp, mode);
   const auto* xf = static_cast<const float*>(x);
   auto* of = static_cast<float*>(vals);
+  if (is_stochastic(mode)) {
+    if (kind != kBlockFastPow2 || rs.n > 32 || (rs.bits != nullptr && rs.bits_bytes != 4 && rs.bits_bytes != 8)) {
+      return false;
+    }
+    const Pow2Rule rule{make_block_fast32(bp)};
+    if (mode == kStochastic) {
+      run_flat<kStochastic>(xf, of, gm, bp, rule, scales, rs);
+    } else {
+      run_flat<kStochasticEqual>(xf, of, gm, bp, rule, scales, rs);
+    }
+    return true;
+  }
   if (kind == kBlockFastPow2) return run_mode(xf, of, gm, bp, Pow2Rule{make_block_fast32(bp)}, mode, scales);
   if (kind == kBlockFastNone || scales != nullptr) return false;
   const bool steps = kind == kBlockFastSteps;

@@ -74,7 +74,7 @@ void block_run_all(const void* x, int x_bytes, const BlockGeometry& gm, const Bl
     for (size_t c = 0; c < lut.size(); ++c) lut[c] = block_element_raw(c, bp);
     bp.elut = lut.data();
   }
-  if (codes == nullptr && block_fast_quantize(x, x_bytes, gm, bp, mode, vals, vals_bytes, scales)) return;
+  if (codes == nullptr && block_fast_quantize(x, x_bytes, gm, bp, mode, rs, vals, vals_bytes, scales)) return;
   if (x_bytes == 4) {
     run_in(static_cast<const float*>(x), gm, bp, mode, rs, vals, vals_bytes, codes, code_bytes, scales);
   } else {

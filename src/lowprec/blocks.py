@@ -131,15 +131,19 @@ def _values_fit_float32(f: BlockFormat) -> bool:
     return not f.tensor_scale and f.element_format.mbits + f.scale.mbits + 2 <= 24  # type: ignore[union-attr]
 
 
-def _auto_quantize_backend(x: np.ndarray, f: BlockFormat, axis: object, mode: Rounding) -> tuple:
+def _auto_quantize_backend(x: np.ndarray, f: BlockFormat, axis: object, mode: Rounding, n: int) -> tuple:
     """``backend="auto"`` for a quantize call: ``(backend, tensor scale or None)``.
 
     Numba, unless ``x`` is C-contiguous float32 and the C++ kernels take one of their two fastest
     rules for it (``lowprec._cpp.block_fast_kind`` 1 or 2: power-of-two scales, or the amax rule of
-    NVFP4 with step tables), where they run 1.1-1.5x faster than Numba's (benchmarks/RESULTS.md).
-    The tensor scale computed to decide is handed on, so the array is not read twice for it.
+    NVFP4 with step tables), where they run 1.1-1.5x faster than Numba's (benchmarks/RESULTS.md);
+    stochastic modes with ``n <= 32`` random bits when the kind is 1 (random words in int32 lanes,
+    about 1.5x faster than Numba's). The tensor scale computed to decide is handed on, so the array
+    is not read twice for it.
     """
-    if x.dtype != np.float32 or mode.is_stochastic or x.size == 0 or not x.flags.c_contiguous:
+    if x.dtype != np.float32 or x.size == 0 or not x.flags.c_contiguous:
+        return "numba", None
+    if mode.is_stochastic and n > 32:
         return "numba", None
     from ._dispatch import _cpp_status
 
@@ -148,7 +152,8 @@ def _auto_quantize_backend(x: np.ndarray, f: BlockFormat, axis: object, mode: Ro
     from ._cpp import block_fast_kind
 
     g = _tensor_scale(x.reshape(-1), f)
-    return ("cpp" if block_fast_kind(x, f, axis, mode, g) in (1, 2) else "numba"), g
+    kinds = (1,) if mode.is_stochastic else (1, 2)
+    return ("cpp" if block_fast_kind(x, f, axis, mode, g) in kinds else "numba"), g
 
 
 def _check_overflow(overflow: object) -> None:
@@ -250,7 +255,7 @@ def quantize(
         return res
     g = None
     if b == "numba" and backend.lower() == "auto":
-        b, g = _auto_quantize_backend(arr, f, axis, mode)
+        b, g = _auto_quantize_backend(arr, f, axis, mode, n)
     if b == "reference":
         from .reference._block import quantize_block_reference
 

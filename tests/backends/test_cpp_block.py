@@ -321,6 +321,12 @@ def test_fast_rows_against_reference(name: str, cols: int) -> None:
         want = blocks.quantize(x, name, rounding=mode, backend="reference")
         for _isa, got in per_isa(lambda mode=mode: blocks.quantize(x, name, rounding=mode, backend="cpp")):
             assert_values_equal(got, want)
+    for mode in (Rounding.STOCHASTIC, Rounding.STOCHASTIC_EQUAL):  # random words; n > 32: the exact rule
+        for n in (9, 32, 40):
+            kw = {"rounding": mode, "seed": 5, "n_random_bits": n}
+            want = blocks.quantize(x, name, **kw, backend="reference")
+            for _isa, got in per_isa(lambda kw=kw: blocks.quantize(x, name, **kw, backend="cpp")):
+                assert_values_equal(got, want)
 
 
 def test_fast_rows_2d_tiles_threads_and_every_isa() -> None:
@@ -334,9 +340,10 @@ def test_fast_rows_2d_tiles_threads_and_every_isa() -> None:
             assert_values_equal(got, want)
     big = np.tile(_fast_row_inputs(256, seed=4), (12, 1))  # 73,728 elements
     for name in ("mxfp8_e4m3", "mxint8"):
-        for mode in (Rounding.NEAREST_EVEN, Rounding.TOWARD_NEGATIVE, Rounding.TO_ODD):
-            want = blocks.quantize(big, name, rounding=mode, backend="numba")
-            run = functools.partial(blocks.quantize, big, name, rounding=mode, backend="cpp")
+        for mode in (Rounding.NEAREST_EVEN, Rounding.TOWARD_NEGATIVE, Rounding.TO_ODD, Rounding.STOCHASTIC):
+            kw = {"seed": 8} if mode.is_stochastic else {}
+            want = blocks.quantize(big, name, rounding=mode, backend="numba", **kw)
+            run = functools.partial(blocks.quantize, big, name, rounding=mode, backend="cpp", **kw)
             for _isa, got in per_isa(run):
                 assert_values_equal(got, want)
 

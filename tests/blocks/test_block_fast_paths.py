@@ -331,6 +331,10 @@ _FLAT_CASES = [
     ("nvfp4", "amax", Rounding.NEAREST_EVEN, 16),  # flat_amax_kernel
     ("nvfp4_ts", "amax", Rounding.NEAREST_ZERO, 16),
     ("nvfp4", "amax", Rounding.TO_ODD, 16),
+    ("mxfp4", "floor", Rounding.STOCHASTIC, 32),  # random words in int32 lanes
+    ("mxfp8_e4m3", "ceil", Rounding.STOCHASTIC_EQUAL, 32),
+    ("mxint8", "floor", Rounding.STOCHASTIC, 32),
+    ("mxfp6_e3m2", "floor", Rounding.STOCHASTIC, 16),
 ]
 
 
@@ -353,7 +357,11 @@ def test_flat_kernel_equals_reference(
     )
     x = _layout(_blocks_for(f, scales) + _special_blocks(block), block)[:, :-5]
     assert x.shape[1] % block == 0  # no ragged block: the per-format kernel's layout
-    q = blocks.quantize(x, f, rounding=mode, backend="numba")
+    rb, n = (lowprec.random_bits(3, x.shape, 32), 32) if mode.is_stochastic else (None, 0)
+    kw = {"random_bits": rb, "n_random_bits": n} if mode.is_stochastic else {}
+    q = blocks.quantize(x, f, rounding=mode, backend="numba", **kw)
     with np.errstate(over="ignore"):
-        r = quantize_block_reference(x, f, -1, mode, None, 0).astype(x.dtype)
+        r = quantize_block_reference(x, f, -1, mode, rb, n).astype(x.dtype)
     _assert_same_values(q, r, x)
+    if mode.is_stochastic:  # the counter stream inside the kernel == the explicit bits
+        _assert_same_values(blocks.quantize(x, f, rounding=mode, seed=3, backend="numba"), q, x)

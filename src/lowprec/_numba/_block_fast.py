@@ -7,12 +7,15 @@ magnitude bits (a NaN/Inf block is one whose max reaches the Inf pattern), the s
 those bits (:func:`lowprec._numba._block._pow2_exponent`; for the ``amax`` rule one exact float64
 division, see below), and the elements are rounded by one of two short, vectorisable rules:
 
-- **int32 lanes** (quantize, power-of-two scale, deterministic modes, when the block's grid
-  ``element x 2**e`` is exact in float32 -- everything but blocks with amax below ~2**-120): the
-  input's own float32 bits are rounded on the scaled grid. Shift right by ``23 - M`` (more below
-  the grid's smallest normal), decide the carry with the rounding mode, and rebuild the value with
-  the carry running into the exponent (normal range) or by a magic-number subtraction (subnormal
-  range); saturation is a ``min`` against the grid's maximum. No division, no float64.
+- **int32 lanes** (quantize, power-of-two scale, when the block's grid ``element x 2**e`` is
+  exact in float32 -- everything but blocks with amax below ~2**-120): the input's own float32
+  bits are rounded on the scaled grid. Shift right by ``23 - M`` (more below the grid's smallest
+  normal), decide the carry with the rounding mode, and rebuild the value with the carry running
+  into the exponent (normal range) or by a magic-number subtraction (subnormal range); saturation
+  is a ``min`` against the grid's maximum. No division, no float64. Stochastic modes with
+  ``n <= 32`` random bits round in the addend form of the float kernels (:func:`_elem32_sr`): the
+  random words of a block row (or, in :func:`flat_kernel`, of 4096 elements) are made first by a
+  loop of their own.
 - **float64** (everything else): the element's value divided by the block scale is formed
   exactly -- ``|x| * 2**-e`` for power-of-two scales, or ``|x| / (s * g)`` for the ``amax``
   (NVFP4) rule, a correctly rounded float64 division that cannot change a rounding decision: the
@@ -50,7 +53,7 @@ from ._block import (
     blocks_per_column,
     store_code,
 )
-from ._float import F_NEGZERO, F_SIGNED, F_SUB, F_ZERO, RNA, RNE, RNZ, RTN, RTP, RTZ, SR, _round_up
+from ._float import F_NEGZERO, F_SIGNED, F_SUB, F_ZERO, RNA, RNE, RNZ, RTN, RTP, RTZ, SR, SRE, _round_up
 from ._float_simd import _chunk_words
 from ._random import sr_bits
 from ._threads import PAR_MIN, run_parts
@@ -65,6 +68,7 @@ _MANT = np.int64((1 << 52) - 1)
 _IMPL = np.int64(1 << 52)
 _ABS32 = np.int32(0x7FFFFFFF)
 _INF32 = np.int32(0x7F800000)
+_TOP32 = np.int32(-2147483648)
 #: columns per work item of the strided kernel (blocks along a non-last axis)
 _COLS = 64
 _MIN_NORMAL = 2.2250738585072014e-308  # float64's smallest normal, 2**-1022
@@ -300,6 +304,49 @@ def _elem64(xf, xb, idx, mul, div, bad, s0, thr, mbits, cbits, c, maxv, max_mag,
 
 
 @numba.njit(inline="always", **_NJ)
+def _elem32_sr(xi, r, thr, s0, qmin, maxb, e_int, sre):
+    """:func:`_elem32` for the stochastic modes with random word ``r`` (int32 lanes; the ``n <= 32``
+    bits at the top, :func:`lowprec._numba._float_simd._chunk_words`), in the addend form of
+    :func:`lowprec._numba._float_simd._word_bits`: where the grid step lies inside the significand
+    (``s <= 23``), adding ``floor(word / 2**(32 - s))`` (stochastic_equal: ``2**s - 1`` when the
+    word's top bit is set) to the magnitude bits and clearing the low ``s`` bits rounds, the carry
+    running into the exponent; below it (``|x|`` under the grid's smallest step, float32 bits
+    ``qmin``) the result is that step iff ``floor(sig * 2**32 / 2**s) + word`` carries out of 32 bits. The same
+    decisions as :func:`_run64_sr`: ``floor(rem * 2**n / 2**s) + r >= 2**n``. Integer operations
+    only (``maxb``: the float32 bits of the grid's largest value)."""
+    a = _I32(xi & _ABS32)
+    exf = _I32(a >> _I32(23))
+    d = _I32(thr - max(exf, _I32(1)))  # float32 subnormals share the step of exponent field 1
+    s = _I32(min(s0 + max(d, _I32(0)), _I32(60)))
+    sig = _I32((a & _I32(0x7FFFFF)) | (_I32(0x800000) if exf != 0 else _I32(0)))
+    sa = _I32(min(s, _I32(31)))
+    mask = _I32(_shl32(_I32(1), sa) - _I32(1))
+    if sre:
+        addend = mask if r < 0 else _I32(0)
+        up = (r < 0) & (sig != 0)
+    else:
+        addend = _shr32(_shr32(r, _I32(1)), _I32(31) - sa)
+        u = _I32(max(s - _I32(24), _I32(0)))
+        f = _shr32(_shl32(sig, _I32(8)), min(u, _I32(31)))
+        f = f if u < _I32(32) else _I32(0)
+        up = _I32(f ^ _TOP32) > _I32(~r ^ _TOP32)  # f + word carries: f > ~word, unsigned
+    qb = _I32((a + addend) & ~mask) if s <= _I32(23) else (qmin if up else _I32(0))
+    vb = min(qb, maxb)  # saturate: non-negative float32 bits order as the values (Inf included)
+    keep = (xi < 0) & ((not e_int) | (vb != 0))  # integer elements have no -0
+    return _I32(vb | (_I32(-2147483648) if keep else _I32(0)))
+
+
+@numba.njit(inline="always", **_NJ)
+def _run32_sr(xbits, obits, base, cnt, w, thr, s0, qmin, maxb, e_int, sre, woff=0):
+    """``cnt`` consecutive elements by :func:`_elem32_sr`, element ``j`` with word ``w[woff + j]``."""
+    ub = np.uint64(base)
+    uw = np.uint64(woff)
+    for j in range(cnt):
+        r = _I32(w[uw + np.uint64(j)])
+        obits[ub + np.uint64(j)] = _elem32_sr(xbits[ub + np.uint64(j)], r, thr, s0, qmin, maxb, e_int, sre)
+
+
+@numba.njit(inline="always", **_NJ)
 def _elem32_rne(xi, thr, s0, maxv, e_int):
     """:func:`_elem32` for RNE by the FPU: ``(|x| + C) - C`` with ``C = 2**23`` times the grid step
     at ``|x|`` (``C = 2**(max(e_x, emin) - M + 23)``: its ulp is that step and ``|x| < C``) rounds
@@ -474,7 +521,7 @@ def _r1_blocks(xf, xbits, blk0, blk1, dims, bdims, rule, ein, sin, ep, g, den, s
     nb1 = (l1 + b1 - 1) // b1
     nb2 = (l2 + b2 - 1) // b2
     use_key = rbits.size == 0
-    fast32 = (not amax_rule) and what == 0 and mode < SR and obits.size > 0
+    fast32 = (not amax_rule) and what == 0 and (mode < SR or n <= 32) and obits.size > 0
     wb = np.empty(b2 if mode >= SR else 0, np.uint32)  # a block row's random words
     s0_32 = _I32(23 - mbits)
     # block coordinates (pp, j1, qq, j2) of blk0, then stepped: no divisions per block
@@ -520,9 +567,24 @@ def _r1_blocks(xf, xbits, blk0, blk1, dims, bdims, rule, ein, sin, ep, g, den, s
                 cb = _I32(cexp << 23)
                 c32 = _bits_f32(cb)
                 maxv32 = np.float32(maxv * div)
+                qmin32 = _f32_bits(_bits_f32(_I32(cb + 1)) - c32)  # the grid's smallest step (exact)
+                maxb32 = _f32_bits(maxv32)
                 for i1 in range(i1_0, i1_1):
                     base = ((pp * l1 + i1) * big_q + qq) * l2 + i2_0
-                    if mode == RNE and _rne32_ok(am, s0_32, cexp):
+                    if mode >= SR:  # stochastic: the block row's random words, then int32 lanes
+                        if use_key and cnt == 32:
+                            _chunk_words(wb, False, rbits, key, base, 32, n)
+                        else:
+                            _chunk_words(wb, not use_key, rbits[base : base + cnt], key, base, cnt, n)
+                        if mode == SR and cnt == 32:
+                            _run32_sr(xbits, obits, base, 32, wb, thr32, s0_32, qmin32, maxb32, e_int, False)
+                        elif mode == SR:
+                            _run32_sr(xbits, obits, base, cnt, wb, thr32, s0_32, qmin32, maxb32, e_int, False)
+                        elif cnt == 32:
+                            _run32_sr(xbits, obits, base, 32, wb, thr32, s0_32, qmin32, maxb32, e_int, True)
+                        else:
+                            _run32_sr(xbits, obits, base, cnt, wb, thr32, s0_32, qmin32, maxb32, e_int, True)
+                    elif mode == RNE and _rne32_ok(am, s0_32, cexp):
                         if cnt == 32:
                             _run32_rne(xbits, obits, base, 32, thr32, s0_32, maxv32, e_int)
                         elif cnt == 16:
@@ -753,8 +815,9 @@ def flat_kernel(rule: int, e_int: bool, b2: int, mode: int, consts: tuple):
 
     The layout (:func:`flat_supported`): 1-D blocks that tile the contiguous last axis exactly
     (``R == 1``, ``b1 == 1``, ``l2 % b2 == 0``: block ``k`` is elements ``[k * b2, (k + 1) * b2)``),
-    a power-of-two scale rule, a deterministic mode and float32 output. One short loop per block:
-    the amax, the scale exponent and the int32-lane element rule of :func:`_r1_blocks`, with
+    a power-of-two scale rule, a deterministic mode (or a stochastic one with ``n <= 32`` random
+    bits, made 4096 at a time) and float32 output. One short loop per block: the amax, the scale
+    exponent and the int32-lane element rule of :func:`_r1_blocks`, with
     ``consts`` = (element max, ``emax_e``, ``m_e``, ``smax_e``, scale ``emin``, scale ``emax``,
     element mantissa bits, element ``emin``) and the arguments above folded in at compile time
     (about 1.5x faster than :func:`_r1_blocks`; about 2 s of compilation the first time, then the
@@ -765,12 +828,22 @@ def flat_kernel(rule: int, e_int: bool, b2: int, mode: int, consts: tuple):
     MAXV = float(consts[0])
     EMAX_E, M_E, SMAX_E, S_EMIN, S_EMAX, MBITS, EMIN_E = (np.int64(v) for v in consts[1:])
     S0_32 = _I32(23 - int(consts[6]))
+    WGROUP = max(1, 4096 // b2)  # stochastic modes: blocks whose random words are made at once
 
     @numba.njit(**_NJ)
     def kernel(lo, hi, xf, xbits, dims, bdims, rule, ein, sin, ep, g, den, slut, e_int, mode, amax_rule, what,
                key, rbits, n, out_vals, out_codes, out_scales, obits):  # fmt: skip
+        wb = np.empty(WGROUP * B2 if MODE >= SR else 0, np.uint32)  # random words of WGROUP blocks
+        use_key = rbits.size == 0
         for blk in range(lo, hi):
             base = blk * B2
+            woff = ((blk - lo) % WGROUP) * B2
+            if MODE >= SR and woff == 0:
+                cnt = min(hi - blk, WGROUP) * B2
+                if use_key:
+                    _chunk_words(wb, False, rbits, key, base, cnt, n)
+                else:
+                    _chunk_words(wb, True, rbits[base : base + cnt], key, base, cnt, n)
             am = _amax(xbits, np.uint64(base), B2, _I32(0))
             e = S_EMIN
             if am != 0:
@@ -784,7 +857,11 @@ def flat_kernel(rule: int, e_int: bool, b2: int, mode: int, consts: tuple):
                 continue
             cb = _I32(cexp << 23)
             maxv32 = np.float32(MAXV * _pow2(e))
-            if MODE == RNE and _rne32_ok(am, S0_32, cexp):
+            if MODE >= SR:
+                qmin32 = _f32_bits(_bits_f32(_I32(cb + 1)) - _bits_f32(cb))  # the grid's smallest step
+                _run32_sr(xbits, obits, base, B2, wb, _I32(t32), S0_32, qmin32, _f32_bits(maxv32), EINT, MODE == SRE,
+                          woff)  # fmt: skip
+            elif MODE == RNE and _rne32_ok(am, S0_32, cexp):
                 _run32_rne(xbits, obits, base, B2, _I32(t32), S0_32, maxv32, EINT)
             else:
                 _run32(xbits, obits, base, B2, _I32(t32), S0_32, cb, _bits_f32(cb), maxv32, EINT, MODE)
@@ -828,13 +905,13 @@ def flat_amax_kernel(e_int: bool, b2: int, mode: int, consts: tuple):
 
 
 def flat_supported(
-    dims: tuple, bdims: tuple, amax_rule: bool, what: int, mode: int, float32_out: bool
+    dims: tuple, bdims: tuple, amax_rule: bool, what: int, mode: int, float32_out: bool, n: int = 0
 ) -> bool:
     """Whether :func:`flat_kernel` (power-of-two rules) or :func:`flat_amax_kernel` takes a call
     that :func:`fast_supported` accepted (before the size threshold :data:`SPEC_MIN`)."""
     return (
         int(dims[4]) == 1 and int(bdims[0]) == 1 and int(dims[3]) % int(bdims[1]) == 0
-        and int(what) == 0 and int(mode) < SR and float32_out
+        and int(what) == 0 and float32_out and (int(mode) < SR or (not amax_rule and n <= 32))
     )  # fmt: skip
 
 
@@ -940,7 +1017,7 @@ def run_fast(xbits, dims, bdims, pe, e_magbits, e_int, e_info, ps, s_magbits, ru
     else:
         items, align, min_part = nbl * -(-big_r // _COLS), 1, PAR_MIN // (per_block * _COLS)
     kernel = fast_kernel
-    if xbits.size >= SPEC_MIN and flat_supported(dims, bdims, amax_rule, what, mode, obits.size > 0):
+    if xbits.size >= SPEC_MIN and flat_supported(dims, bdims, amax_rule, what, mode, obits.size > 0, int(n)):
         if not amax_rule:
             consts = (float(maxv), *(int(v) for v in e_info), int(ps[1]), int(ps[2]), mb, emin)
             kernel = flat_kernel(int(rule), bool(e_int), int(bdims[1]), int(mode), consts)
