@@ -180,7 +180,9 @@ def test_out_written_directly_or_through_a_copy(fmt: str, rounding: str, backend
         ("nvfp4", "nearest_even", np.float32, "cpp"),  # amax rule with step tables
         ("nvfp4_ts", "toward_zero", np.float32, "cpp"),
         ("nvfp4", "toward_positive", np.float32, "numba"),  # amax rule dividing per element
-        ("mxfp4", "stochastic", np.float32, "numba"),
+        ("mxfp4", "stochastic", np.float32, "cpp"),  # random words in int32 lanes
+        ("mxfp8_e4m3", "stochastic_equal", np.float32, "cpp"),
+        ("nvfp4", "stochastic", np.float32, "numba"),  # C++: the exact rule
         ("mxfp4", "nearest_even", np.float64, "numba"),
         ("nvfp4", "nearest_even", np.float16, "numba"),
     ],
@@ -201,7 +203,7 @@ def test_auto_backend_choice(name: str, rounding: str, dtype: type, want: str, m
 
     monkeypatch.setattr(_cpp, "block_run_cpp", spy)
     x = block_inputs((6, 64), seed=4).astype(dtype)
-    kw = {"seed": 5} if rounding == "stochastic" else {}
+    kw = {"seed": 5} if rounding.startswith("stochastic") else {}
     r = blocks.quantize(x, name, rounding=rounding, backend="reference", **kw)
     for xx, expect in ((x, want), (np.asfortranarray(x), "numba")):
         seen.clear()
@@ -209,6 +211,22 @@ def test_auto_backend_choice(name: str, rounding: str, dtype: type, want: str, m
         assert (seen[0] if seen else "numba") == expect
         np.testing.assert_array_equal(q, r)
         np.testing.assert_array_equal(np.signbit(q), np.signbit(r))
+
+
+def test_auto_backend_stochastic_wide_bits(monkeypatch) -> None:
+    """Stochastic rounding with more than 32 random bits: ``"auto"`` keeps Numba (the C++ int32
+    lanes take the bits as 32-bit words)."""
+    from lowprec import _cpp
+
+    if not lowprec.backends()["cpp"][0]:
+        pytest.skip("lowprec._C is not built")
+    seen = []
+    monkeypatch.setattr(_cpp, "block_run_cpp", lambda *a, **k: seen.append("cpp"))
+    x = block_inputs((6, 64), seed=4).astype(np.float32)
+    kw = {"rounding": "stochastic", "seed": 5, "n_random_bits": 40}
+    q = blocks.quantize(x, "mxfp4", **kw)
+    assert not seen
+    np.testing.assert_array_equal(q, blocks.quantize(x, "mxfp4", **kw, backend="reference"))
 
 
 @pytest.mark.parametrize(
