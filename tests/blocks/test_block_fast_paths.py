@@ -335,6 +335,8 @@ _FLAT_CASES = [
     ("mxfp8_e4m3", "ceil", Rounding.STOCHASTIC_EQUAL, 32),
     ("mxint8", "floor", Rounding.STOCHASTIC, 32),
     ("mxfp6_e3m2", "floor", Rounding.STOCHASTIC, 16),
+    ("nvfp4", "amax", Rounding.STOCHASTIC, 16),  # flat_amax_kernel, float64 lanes
+    ("nvfp4_ts", "amax", Rounding.STOCHASTIC_EQUAL, 16),
 ]
 
 

@@ -448,9 +448,9 @@ def _run64(xf, out_vals, ub, cnt, mul, div, thr, mbits, maxv, e_int, mode, qk, l
 
 
 @numba.njit(inline="always", **_NJ)
-def _run64_sr(xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, sre, amax_rule, w, n):
+def _run64_sr(xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, sre, amax_rule, w, n, woff=0):
     """``cnt`` elements from unsigned index ``ub``: quantize by the float64 rule, stochastic modes
-    (``sre``: stochastic_equal) with ``n <= 32`` random bits given as 32-bit words ``w[j]`` (the bits
+    (``sre``: stochastic_equal) with ``n <= 32`` random bits given as 32-bit words ``w[woff + j]`` (the bits
     at the top; :func:`lowprec._numba._float_simd._chunk_words`). As :func:`_round_elem` with the
     comparison at 32-bit alignment: ``frac = floor(rem * 2**32 / 2**s)`` cut to ``n`` bits rounds up
     iff ``frac + w >= 2**32``, the same test as ``floor(rem * 2**n / 2**s) + r >= 2**n``. No
@@ -465,7 +465,7 @@ def _run64_sr(xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, s
         q = ax / div if amax_rule else ax * mul
         neg = math.copysign(1.0, xv) < 0.0  # the sign bit (-0 included)
         qb, _exf, sub, s, _sc, lo, rem = _grid_position(q, s0, thr)
-        r = np.int64(w[j])
+        r = np.int64(w[np.uint64(woff) + np.uint64(j)])
         wide = rem << max(np.int64(32) - s, np.int64(0))  # s <= 32: exact, below 2**32
         narrow = rem >> min(max(s - np.int64(32), np.int64(0)), np.int64(63))
         frac = (wide if s <= 32 else narrow) & keep
@@ -877,7 +877,8 @@ def flat_amax_kernel(e_int: bool, b2: int, mode: int, consts: tuple):
     Per block: the amax bits, the scale ``s = sat(RNE_scale(amax / den))`` (a zero scale becomes
     the smallest positive one), rounded inline on the float64 quotient's bits instead of through
     the generic encoder and the scale table (the same float64 quotient, so the same decisions),
-    then the float64 element rule of :func:`_run64` with the block size, the mode and ``consts`` =
+    then the float64 element rule of :func:`_run64` (stochastic modes with ``n <= 32`` random bits:
+    :func:`_run64_sr`, the words made 4096 at a time) with the block size, the mode and ``consts`` =
     (``thr``, element mantissa bits, element max, scale mantissa bits, scale ``emin``, largest
     scale, smallest positive scale) folded in. The tensor scale ``g`` and ``den``
     stay run-time arguments. NaN/Inf blocks are handed to :func:`_r1_blocks`.
@@ -886,19 +887,34 @@ def flat_amax_kernel(e_int: bool, b2: int, mode: int, consts: tuple):
     THR, MBITS, MAXV = np.int64(consts[0]), np.int64(consts[1]), float(consts[2])
     S_MBITS, S_EMIN = np.int64(consts[3]), np.int64(consts[4])
     S_MAXV, S_MINV = float(consts[5]), float(consts[6])
+    WGROUP = max(1, 4096 // b2)  # stochastic modes: blocks whose random words are made at once
 
     @numba.njit(**_NJ)
     def kernel(lo, hi, xf, xbits, dims, bdims, rule, ein, sin, ep, g, den, slut, e_int, mode, amax_rule, what,
                key, rbits, n, out_vals, out_codes, out_scales, obits):  # fmt: skip
+        s0, _thr, _mbits, cbits, c = ep[0], ep[1], ep[2], ep[3], ep[4]
+        wb = np.empty(WGROUP * B2 if MODE >= SR else 0, np.uint32)  # random words of WGROUP blocks
+        use_key = rbits.size == 0
         for blk in range(lo, hi):
             base = blk * B2
+            woff = ((blk - lo) % WGROUP) * B2
+            if MODE >= SR and woff == 0:
+                cnt = min(hi - blk, WGROUP) * B2
+                if use_key:
+                    _chunk_words(wb, False, rbits, key, base, cnt, n)
+                else:
+                    _chunk_words(wb, True, rbits[base : base + cnt], key, base, cnt, n)
             am = _amax(xbits, np.uint64(base), B2, _I32(0))
             if am >= _INF32:
                 _r1_blocks(xf, xbits, blk, blk + 1, dims, bdims, rule, ein, sin, ep, g, den, slut, e_int, mode,
                            amax_rule, what, key, rbits, n, out_vals, out_codes, out_scales, obits)  # fmt: skip
                 continue
             sv = _amax_scale(am, den, S_MBITS, S_EMIN, S_MAXV, S_MINV)
-            _run64(xf, out_vals, np.uint64(base), B2, 1.0, sv * g, THR, MBITS, MAXV, EINT, MODE, _Q_DIV)
+            if MODE >= SR:
+                _run64_sr(xf, out_vals, np.uint64(base), B2, 1.0, sv * g, s0, THR, cbits, c, MAXV, EINT, MODE == SRE,
+                          True, wb, n, woff)  # fmt: skip
+            else:
+                _run64(xf, out_vals, np.uint64(base), B2, 1.0, sv * g, THR, MBITS, MAXV, EINT, MODE, _Q_DIV)
         return 0
 
     return kernel
@@ -911,7 +927,7 @@ def flat_supported(
     that :func:`fast_supported` accepted (before the size threshold :data:`SPEC_MIN`)."""
     return (
         int(dims[4]) == 1 and int(bdims[0]) == 1 and int(dims[3]) % int(bdims[1]) == 0
-        and int(what) == 0 and float32_out and (int(mode) < SR or (not amax_rule and n <= 32))
+        and int(what) == 0 and float32_out and (int(mode) < SR or n <= 32)
     )  # fmt: skip
 
 
