@@ -27,36 +27,22 @@ struct NoBlockRand {
   inline uint64_t operator()(int64_t) const { return 0; }
 };
 
-//: The random integers of a stochastic call (n <= 32) by flat element index: the counter stream of
-//: rs.seed or explicit uint32/uint64 bits. words() fills a pass's 32-bit words (bits at the top).
-struct BlockWords {
-  uint64_t key;
-  const void* bits;
-  int bits_bytes;
-  int n;
-  explicit BlockWords(const RandomSource& rs)
-      : key(splitmix64(rs.seed)), bits(rs.bits), bits_bytes(rs.bits_bytes), n(rs.n) {}
-  inline uint64_t operator()(int64_t i) const {
-    if (bits != nullptr) {
-      return bits_bytes == 4 ? static_cast<const uint32_t*>(bits)[i] : static_cast<const uint64_t*>(bits)[i];
-    }
-    return random_bits_keyed(key, static_cast<uint64_t>(i), n);
+//: w[j] = the n <= 32 random bits of element first + j of `rand` at the top of a 32-bit word: the
+//: vectorised counter-hash loop (random_words), or explicit integers shifted.
+void block_random_words(const BlockRand& rand, int isa, int64_t first, int64_t count, uint32_t* w) {
+  if (rand.bits == nullptr) {
+    random_words(isa, rand.key, static_cast<uint64_t>(first), count, rand.n, w);
+    return;
   }
-  void words(int isa, int64_t first, int64_t count, uint32_t* w) const {
-    if (bits == nullptr) {
-      random_words(isa, key, static_cast<uint64_t>(first), count, n, w);
-      return;
-    }
-    const int up = 32 - n;
-    if (bits_bytes == 4) {
-      const uint32_t* b = static_cast<const uint32_t*>(bits) + first;
-      for (int64_t j = 0; j < count; ++j) w[j] = b[j] << up;
-    } else {
-      const uint64_t* b = static_cast<const uint64_t*>(bits) + first;
-      for (int64_t j = 0; j < count; ++j) w[j] = static_cast<uint32_t>(b[j]) << up;
-    }
+  const int up = 32 - rand.n;
+  if (rand.bits_bytes == 4) {
+    const uint32_t* b = static_cast<const uint32_t*>(rand.bits) + first;
+    for (int64_t j = 0; j < count; ++j) w[j] = b[j] << up;
+  } else {
+    const uint64_t* b = static_cast<const uint64_t*>(rand.bits) + first;
+    for (int64_t j = 0; j < count; ++j) w[j] = static_cast<uint32_t>(b[j]) << up;
   }
-};
+}
 
 constexpr int64_t kFlatBlocks = 128;  // blocks per pass of the flat loop (a flag each)
 
@@ -138,14 +124,14 @@ void run_flat(const float* x, float* out, const BlockGeometry& gm, const BlockPa
   const int64_t nblocks = gm.p * gm.l1 * gm.q * gm.nb2();
   const int64_t per = kSr && kChunk / b < kFlatBlocks ? kChunk / b : kFlatBlocks;  // b <= kChunk
   const int64_t passes = (nblocks + per - 1) / per;
-  const BlockWords rand(rs);
+  const BlockRand rand(rs);
 #pragma omp parallel for schedule(static) if (nblocks * b >= kParallelMin)
   for (int64_t t = 0; t < passes; ++t) {
     const int64_t k0 = t * per;
     const int64_t k1 = k0 + per < nblocks ? k0 + per : nblocks;
     uint8_t flags[kFlatBlocks];
     alignas(64) uint32_t w[kSr ? kChunk : 1];
-    if constexpr (kSr) rand.words(isa, k0 * b, (k1 - k0) * b, w);
+    if constexpr (kSr) block_random_words(rand, isa, k0 * b, (k1 - k0) * b, w);
     int64_t flagged = rule.template flat<Mode>(isa, x, out, k0, k1, b, scales, flags, w);
     for (int64_t k = k0; flagged > 0 && k < k1; ++k) {
       if (!flags[k - k0]) continue;

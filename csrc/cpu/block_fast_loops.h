@@ -10,6 +10,24 @@
 
 namespace lowprec::cpu {
 
+//: The random integer of element i (flat index in x) of a stochastic block call: rs.bits (uint32 or
+//: uint64) or the counter-based stream of rs.seed. Shared by the exact loop (block_kernels.cc) and
+//: the fast one, which also takes n <= 32 of them as 32-bit words (block_random_words).
+struct BlockRand {
+  uint64_t key;
+  const void* bits;
+  int bits_bytes;
+  int n;
+  explicit BlockRand(const RandomSource& rs)
+      : key(splitmix64(rs.seed)), bits(rs.bits), bits_bytes(rs.bits_bytes), n(rs.n) {}
+  inline uint64_t operator()(int64_t i) const {
+    if (bits != nullptr) {
+      return bits_bytes == 4 ? static_cast<const uint32_t*>(bits)[i] : static_cast<const uint64_t*>(bits)[i];
+    }
+    return random_bits_keyed(key, static_cast<uint64_t>(i), n);
+  }
+};
+
 //: Quantize as block_run_all does (values into `vals`, scale codes into `scales` when non-null) when
 //: a fast rule fits: float32 in and out, blocks along the last axis (gm.r == 1), and either a
 //: deterministic mode with a power-of-two rule and an element format of block_fast32_fits or the amax

@@ -10,21 +10,6 @@ namespace {
 
 constexpr int64_t kParallelMin = 1 << 15;  // elements
 
-struct BlockRand {
-  uint64_t key;
-  const void* bits;
-  int bits_bytes;
-  int n;
-  explicit BlockRand(const RandomSource& rs)
-      : key(splitmix64(rs.seed)), bits(rs.bits), bits_bytes(rs.bits_bytes), n(rs.n) {}
-  inline uint64_t operator()(int64_t i) const {
-    if (bits != nullptr) {
-      return bits_bytes == 4 ? static_cast<const uint32_t*>(bits)[i] : static_cast<const uint64_t*>(bits)[i];
-    }
-    return random_bits_keyed(key, static_cast<uint64_t>(i), n);
-  }
-};
-
 template <class In, class Out, class Code>
 void run_typed(const In* x, const BlockGeometry& gm, const BlockParams& bp, int mode, const RandomSource& rs,
                Out* vals, Code* codes, uint8_t* scales) {

@@ -803,6 +803,22 @@ def fast64_supported(pe: tuple, e_mbits: int, e_int: bool, rule: int, mode: int,
     )  # fmt: skip
 
 
+@numba.njit(inline="always", **_NJ)
+def _group_words(wb, use_key, rbits, key, blk, lo, hi, b2, wgroup, n):
+    """Offset in ``wb`` of block ``blk``'s random words (blocks of ``b2`` elements from ``lo``), made
+    for ``wgroup`` blocks at once when ``blk`` starts a group (the per-format kernels' stochastic
+    modes: one long vectorised loop instead of one per block)."""
+    woff = ((blk - lo) % wgroup) * b2
+    if woff == 0:
+        base = blk * b2
+        cnt = min(hi - blk, wgroup) * b2
+        if use_key:
+            _chunk_words(wb, False, rbits, key, base, cnt, n)
+        else:
+            _chunk_words(wb, True, rbits[base : base + cnt], key, base, cnt, n)
+    return woff
+
+
 #: arrays of at least this many elements, in the layout of :func:`flat_supported`, get a kernel
 #: compiled for their format, scale rule and rounding mode (:func:`flat_kernel`)
 SPEC_MIN = 1 << 20
@@ -837,13 +853,7 @@ def flat_kernel(rule: int, e_int: bool, b2: int, mode: int, consts: tuple):
         use_key = rbits.size == 0
         for blk in range(lo, hi):
             base = blk * B2
-            woff = ((blk - lo) % WGROUP) * B2
-            if MODE >= SR and woff == 0:
-                cnt = min(hi - blk, WGROUP) * B2
-                if use_key:
-                    _chunk_words(wb, False, rbits, key, base, cnt, n)
-                else:
-                    _chunk_words(wb, True, rbits[base : base + cnt], key, base, cnt, n)
+            woff = _group_words(wb, use_key, rbits, key, blk, lo, hi, B2, WGROUP, n) if MODE >= SR else 0
             am = _amax(xbits, np.uint64(base), B2, _I32(0))
             e = S_EMIN
             if am != 0:
@@ -897,13 +907,7 @@ def flat_amax_kernel(e_int: bool, b2: int, mode: int, consts: tuple):
         use_key = rbits.size == 0
         for blk in range(lo, hi):
             base = blk * B2
-            woff = ((blk - lo) % WGROUP) * B2
-            if MODE >= SR and woff == 0:
-                cnt = min(hi - blk, WGROUP) * B2
-                if use_key:
-                    _chunk_words(wb, False, rbits, key, base, cnt, n)
-                else:
-                    _chunk_words(wb, True, rbits[base : base + cnt], key, base, cnt, n)
+            woff = _group_words(wb, use_key, rbits, key, blk, lo, hi, B2, WGROUP, n) if MODE >= SR else 0
             am = _amax(xbits, np.uint64(base), B2, _I32(0))
             if am >= _INF32:
                 _r1_blocks(xf, xbits, blk, blk + 1, dims, bdims, rule, ein, sin, ep, g, den, slut, e_int, mode,
