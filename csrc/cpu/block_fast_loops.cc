@@ -83,11 +83,11 @@ struct DivRule {  // the amax rule (scale codes are not formed: quantize without
   using Grid = DivGrid;
   template <int Mode>
   int64_t flat(int isa, const float* x, float* out, int64_t k0, int64_t k1, int64_t b, uint8_t*,
-               uint8_t* flags, const uint32_t*) const {
-    if (steps && b == 16) return LOWPREC_FAST_CALL(isa, quantize_flat_div<Mode, 16, true>(x, out, k0, k1, b, d, s, flags));
-    if (steps) return LOWPREC_FAST_CALL(isa, quantize_flat_div<Mode, 0, true>(x, out, k0, k1, b, d, s, flags));
-    if (b == 16) return LOWPREC_FAST_CALL(isa, quantize_flat_div<Mode, 16, false>(x, out, k0, k1, b, d, s, flags));
-    return LOWPREC_FAST_CALL(isa, quantize_flat_div<Mode, 0, false>(x, out, k0, k1, b, d, s, flags));
+               uint8_t* flags, const uint32_t* w) const {
+    if (steps && b == 16) return LOWPREC_FAST_CALL(isa, quantize_flat_div<Mode, 16, true>(x, out, k0, k1, b, d, s, flags, w));
+    if (steps) return LOWPREC_FAST_CALL(isa, quantize_flat_div<Mode, 0, true>(x, out, k0, k1, b, d, s, flags, w));
+    if (b == 16) return LOWPREC_FAST_CALL(isa, quantize_flat_div<Mode, 16, false>(x, out, k0, k1, b, d, s, flags, w));
+    return LOWPREC_FAST_CALL(isa, quantize_flat_div<Mode, 0, false>(x, out, k0, k1, b, d, s, flags, w));
   }
   bool prepare(int32_t am, Grid* g, uint8_t*) const {
     if (am >= 0x7F800000) return false;
@@ -206,8 +206,10 @@ bool run_mode(const float* x, float* out, const BlockGeometry& gm, const BlockPa
 
 int block_fast_kind(int x_bytes, const BlockGeometry& gm, const BlockParams& bp, int mode) {
   if (x_bytes != 4 || gm.r != 1) return kBlockFastNone;
-  if (is_stochastic(mode)) {  // power-of-two scales, blocks that tile their rows
-    return block_fast32_fits(bp) && tiles_rows(gm) && gm.b2 <= kChunk ? kBlockFastPow2 : kBlockFastNone;
+  if (is_stochastic(mode)) {  // blocks that tile their rows; the amax rule's bound with 32 random bits
+    if (!tiles_rows(gm) || gm.b2 > kChunk) return kBlockFastNone;
+    if (block_fast32_fits(bp)) return kBlockFastPow2;
+    return block_div_fits(bp, 32) ? kBlockFastDiv : kBlockFastNone;
   }
   if (mode > kToOdd) return kBlockFastNone;
   if (block_fast32_fits(bp)) return kBlockFastPow2;
@@ -222,10 +224,22 @@ bool block_fast_quantize(const void* x, int x_bytes, const BlockGeometry& gm, co
   const auto* xf = static_cast<const float*>(x);
   auto* of = static_cast<float*>(vals);
   if (is_stochastic(mode)) {
-    if (kind != kBlockFastPow2 || rs.n > 32 || (rs.bits != nullptr && rs.bits_bytes != 4 && rs.bits_bytes != 8)) {
+    if (kind == kBlockFastNone || rs.n > 32 || (rs.bits != nullptr && rs.bits_bytes != 4 && rs.bits_bytes != 8)) {
       return false;
     }
-    const Pow2Rule rule{make_block_fast32(bp)};
+    if (kind == kBlockFastPow2) {
+      const Pow2Rule rule{make_block_fast32(bp)};
+      if (mode == kStochastic) {
+        run_flat<kStochastic>(xf, of, gm, bp, rule, scales, rs);
+      } else {
+        run_flat<kStochasticEqual>(xf, of, gm, bp, rule, scales, rs);
+      }
+      return true;
+    }
+    if (scales != nullptr || !block_div_fits(bp, rs.n)) return false;  // the amax rule: values only
+    const BlockDiv d = make_block_div(bp);
+    const BlockSteps none{};  // no step rule for stochastic modes
+    const DivRule rule{d, none, false};
     if (mode == kStochastic) {
       run_flat<kStochastic>(xf, of, gm, bp, rule, scales, rs);
     } else {

@@ -31,8 +31,9 @@ struct BlockRand {
 //: Quantize as block_run_all does (values into `vals`, scale codes into `scales` when non-null) when
 //: a fast rule fits: float32 in and out, blocks along the last axis (gm.r == 1), and either a
 //: deterministic mode with a power-of-two rule and an element format of block_fast32_fits or the amax
-//: rule under block_div_fits without `scales`, or a stochastic mode with n <= 32 random bits (`rs`),
-//: a power-of-two rule and blocks that tile their rows. Returns false (and touches nothing) when none
+//: rule under block_div_fits without `scales`, or a stochastic mode with n <= 32 random bits (`rs`)
+//: and blocks that tile their rows, with a power-of-two rule or the amax rule under
+//: block_div_fits(bp, n) without `scales`. Returns false (and touches nothing) when none
 //: fits. `bp` must carry the element value table (block_run_all's).
 bool block_fast_quantize(const void* x, int x_bytes, const BlockGeometry& gm, const BlockParams& bp, int mode,
                          const RandomSource& rs, void* vals, int vals_bytes, uint8_t* scales);
@@ -40,7 +41,8 @@ bool block_fast_quantize(const void* x, int x_bytes, const BlockGeometry& gm, co
 //: The fast rule block_fast_quantize takes for float32 values without `scales` (kBlockFast*), from
 //: the call's parameters alone (`bp` needs no value table here): the power-of-two rule, the amax rule
 //: with its per-block step tables, the amax rule with a division per element, or none (the exact loop).
-//: Stochastic modes: the power-of-two rule where it fits (block_fast_quantize then needs n <= 32).
+//: Stochastic modes (rows the blocks tile): the power-of-two rule, or the amax rule with a division per
+//: element when its bound holds for 32 random bits (block_fast_quantize then needs n <= 32).
 enum { kBlockFastNone = 0, kBlockFastPow2 = 1, kBlockFastSteps = 2, kBlockFastDiv = 3 };
 int block_fast_kind(int x_bytes, const BlockGeometry& gm, const BlockParams& bp, int mode);
 
