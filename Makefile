@@ -24,7 +24,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks examples
 	$(VENV)/bin/ruff format --check src tests benchmarks examples
-	LOWPREC_REQUIRE_CPP=1 $(PY) -m pytest -n 2 --dist worksteal -q
+	LOWPREC_REQUIRE_CPP=1 $(PY) -m pytest -n 2 --dist worksteal -q --durations=30
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks examples
