@@ -10,8 +10,8 @@
 // saturation is a min against the grid's largest value. Round-to-nearest-even can instead use the
 // FPU (block_elem32_rne). The amax rule (NVFP4; block_elem_div) divides in float64, below; for FP4
 // elements it compares against per-block thresholds instead (block_elem_steps).
-// Quantize only (values, not codes); the stochastic modes by block_elem32_word (power-of-two scales,
-// n <= 32 random bits as 32-bit words). Blocks the rules do not cover (NaN/Inf, a grid beyond
+// Quantize only (values, not codes); the stochastic modes by fast.h's fast_bits_word on the block's
+// grid (block_lane_consts; power-of-two scales, n <= 32 random bits as 32-bit words). Blocks the rules do not cover (NaN/Inf, a grid beyond
 // float32) are the caller's.
 #pragma once
 
@@ -31,9 +31,7 @@ struct BlockGrid32 {
   int32_t cb;         // float32 bits of c = 2**23 * Q, Q the grid's smallest step
   int32_t zero_sign;  // -1: a zero result keeps the input's sign (float elements); 0: integer elements
   float c;
-  float maxv;     // the grid's largest value
-  int32_t maxb;   // its float32 bits
-  int32_t qminb;  // float32 bits of Q (stochastic modes, block_elem32_word)
+  float maxv;  // the grid's largest value
 };
 
 //: Whether the fast rules cover the element format of `bp`: signed, with zero, subnormals and at least
@@ -122,9 +120,6 @@ LOWPREC_HD LOWPREC_FAST_INLINE bool block_grid32(const BlockFast32& f, int32_t e
   const int32_t mb = f.maxv_bits + static_cast<int32_t>(static_cast<uint32_t>(e) << 23);
   std::memcpy(&g->c, &g->cb, sizeof g->c);
   std::memcpy(&g->maxv, &mb, sizeof g->maxv);
-  g->maxb = mb;
-  const int32_t qe = cexp - 23;  // Q's biased exponent: a float32 subnormal below 1 (qe >= -21)
-  g->qminb = qe >= 1 ? static_cast<int32_t>(static_cast<uint32_t>(qe) << 23) : int32_t{1} << (22 + qe);
   return true;
 }
 
@@ -189,49 +184,28 @@ LOWPREC_HD LOWPREC_FAST_INLINE int32_t block_elem32(int32_t xi, const BlockGrid3
   return vb | (keep & I(0x80000000u));
 }
 
-//: block_elem32 for the stochastic modes, with the element's random word `w` (its n <= 32 random bits at
-//: the top): fast.h's fast_bits_word on the block's grid. Where the grid step lies inside the
-//: significand (s <= 23), adding floor(w / 2**(32 - s)) (stochastic-equal: 2**s - 1 when w's top bit
-//: is set) to the magnitude bits and clearing the low s bits rounds, the carry running into the
-//: exponent; below it (|x| under the grid's smallest step Q) the result is Q iff
-//: floor(sig * 2**32 / 2**s) + w carries out of 32 bits. The same decisions as block.h's exact rule,
-//: floor(rem * 2**n / 2**s) + r >= 2**n. Integer operations only: the saturating min is taken on the
-//: bits (non-negative float32 bits order as their values, Inf included). Numba twin: `_elem32_sr`.
-template <int Mode>
-LOWPREC_HD LOWPREC_FAST_INLINE int32_t block_elem32_word(int32_t xi, uint32_t w, const BlockGrid32& g) {
-  static_assert(Mode == kStochastic || Mode == kStochasticEqual, "block_elem32_word: a stochastic mode");
-  using I = int32_t;
-  using U = uint32_t;
-  using detail::mask;
-  using detail::max0;
-  using detail::sel;
-  constexpr I one = 1;
-  constexpr I zero = 0;
-  const I negm = mask<I>(xi < zero);
-  const I a = xi & I(0x7FFFFFFF);
-  const I exf = a >> 23;
-  const I d = g.thr - (exf > one ? exf : one);  // float32 subnormals share the step of exponent field 1
-  const I s0d = g.s0 + max0<I>(d);
-  const I s = s0d < I(60) ? s0d : I(60);
-  const I sig = (a & I(0x7FFFFF)) | (mask<I>(exf != zero) & I(0x800000));
-  const I sa = s < I(31) ? s : I(31);
-  const I low = static_cast<I>((U(1) << static_cast<U>(sa)) - U(1));
-  I addend;
-  I tiny_up;
-  if constexpr (Mode == kStochastic) {
-    addend = static_cast<I>((w >> 1) >> static_cast<U>(I(31) - sa));
-    const I u = max0<I>(s - I(24));  // s - 24 in the tiny lanes: f = (sig << 8) >> u
-    const U f = ((static_cast<U>(sig) << 8) >> static_cast<U>(u < I(31) ? u : I(31))) & static_cast<U>(mask<I>(u < I(32)));
-    tiny_up = mask<I>(f > ~w);
-  } else {
-    const I top = mask<I>(static_cast<I>(w) < zero);
-    addend = low & top;
-    tiny_up = top & mask<I>(sig != zero);
-  }
-  const I qb = sel<I>(mask<I>(s <= I(23)), (a + addend) & ~low, tiny_up & g.qminb);
-  const I vb = qb < g.maxb ? qb : g.maxb;
-  const I keep = negm & (g.zero_sign | mask<I>(vb != zero));
-  return vb | (keep & I(0x80000000u));
+//: The grid g as the lane constants of a float format, for fast.h's stochastic rule with random words
+//: (fast_bits_word): smallest normal at biased exponent g.thr, normal rounding position g.s0, smallest
+//: step Q = c / 2**23, largest value g.maxv; saturating (the overflow result is the largest value, with
+//: the sign), zeros keeping their sign for float elements (g.zero_sign); never "slow" (the blocks the
+//: rule takes have finite elements). The stochastic modes of the power-of-two rule round each element
+//: by fast_bits_word<Mode>(x, w, block_lane_consts(g)).bits (Numba twin: `_word_consts`).
+LOWPREC_HD LOWPREC_FAST_INLINE detail::LaneConsts<int32_t> block_lane_consts(const BlockGrid32& g) {
+  detail::LaneConsts<int32_t> k{};
+  int32_t maxb;
+  std::memcpy(&maxb, &g.maxv, sizeof maxb);
+  const int32_t qe = (g.cb >> 23) - 23;  // Q's biased exponent: a float32 subnormal below 1 (qe >= -21)
+  k.mb = 23 - g.s0;
+  k.eminb = g.thr;
+  k.sh = g.s0;
+  k.qminb = qe >= 1 ? static_cast<int32_t>(static_cast<uint32_t>(qe) << 23) : int32_t{1} << (22 + qe);
+  k.maxb = maxb;
+  k.topb = (maxb >> 23) + 1;
+  k.ovbits_p = maxb;
+  k.ovbits_n = static_cast<int32_t>(static_cast<uint32_t>(maxb) | 0x80000000u);
+  k.negzero_m = g.zero_sign;
+  k.unit = 1;
+  return k;
 }
 
 //: block_elem32<kNearestEven> by the FPU: (|x| + C) - C with C = 2**23 times the grid step at |x|

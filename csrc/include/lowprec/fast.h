@@ -363,13 +363,14 @@ LOWPREC_HD LOWPREC_FAST_INLINE FastResult<I> fast_bits(I xb, const FastConsts& c
 //: smallest subnormal: up iff f + w carries out of 32 bits, f = floor(sig * 2**32 / 2**s) (the
 //: cut of f to n bits does not matter: w is a multiple of 2**(32 - n)). Stochastic-equal: the
 //: addend is bit - 1 where w's top bit is set.
+//: This overload takes the lane constants themselves (block_fast.h rounds on a block's grid with it).
 template <int Mode>
-LOWPREC_HD LOWPREC_FAST_INLINE FastResult<int32_t> fast_bits_word(int32_t xb, uint32_t w, const FastConsts& c) {
+LOWPREC_HD LOWPREC_FAST_INLINE FastResult<int32_t> fast_bits_word(int32_t xb, uint32_t w,
+                                                                  const detail::LaneConsts<int32_t>& k) {
   static_assert(Mode == kStochastic || Mode == kStochasticEqual, "fast_bits_word: a stochastic mode");
   using I = int32_t;
   using U = uint32_t;
   using detail::mask;
-  const detail::LaneConsts<I> k = detail::lane_consts<I>(c);
   const detail::Position<I> q = detail::position<I>(xb, k);
   constexpr int P = 23;
   const I low = q.bit - I(1);
@@ -387,6 +388,11 @@ LOWPREC_HD LOWPREC_FAST_INLINE FastResult<int32_t> fast_bits_word(int32_t xb, ui
   }
   const I qb = detail::sel<I>(mask<I>(q.s <= P), (q.a + addend) & ~low, tiny_up & k.qminb);
   return bits_result<I>(qb, q.negm, q.a, k);
+}
+
+template <int Mode>
+LOWPREC_HD LOWPREC_FAST_INLINE FastResult<int32_t> fast_bits_word(int32_t xb, uint32_t w, const FastConsts& c) {
+  return fast_bits_word<Mode>(xb, w, detail::lane_consts<int32_t>(c));
 }
 
 //: (slow, bits) of fast_bits<kNearestEven> by the FPU, for formats with FastConsts::fpu_rne. With

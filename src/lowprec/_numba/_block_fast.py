@@ -13,7 +13,7 @@ division, see below), and the elements are rounded by one of two short, vectoris
   normal), decide the carry with the rounding mode, and rebuild the value with the carry running
   into the exponent (normal range) or by a magic-number subtraction (subnormal range); saturation
   is a ``min`` against the grid's maximum. No division, no float64. Stochastic modes with
-  ``n <= 32`` random bits round in the addend form of the float kernels (:func:`_elem32_sr`): the
+  ``n <= 32`` random bits round by the float kernels' word rule on the grid (:func:`_run32_sr`): the
   random words of a block row (or, in :func:`flat_kernel`, of 4096 elements) are made first by a
   loop of their own.
 - **float64** (everything else): the element's value divided by the block scale is formed
@@ -54,7 +54,7 @@ from ._block import (
     store_code,
 )
 from ._float import F_NEGZERO, F_SIGNED, F_SUB, F_ZERO, RNA, RNE, RNZ, RTN, RTP, RTZ, SR, SRE, _round_up
-from ._float_simd import _chunk_words
+from ._float_simd import _chunk_words, _word_bits
 from ._random import sr_bits
 from ._threads import PAR_MIN, run_parts
 
@@ -68,7 +68,15 @@ _MANT = np.int64((1 << 52) - 1)
 _IMPL = np.int64(1 << 52)
 _ABS32 = np.int32(0x7FFFFFFF)
 _INF32 = np.int32(0x7F800000)
-_TOP32 = np.int32(-2147483648)
+#: float32 input for the float kernels' rules (:func:`_run32_sr`): mantissa bits, all-ones exponent
+#: field, sign bit and magnitude mask as int64, and the int32 lane marker
+_IN_M32, _EXPF32, _SIGNBIT32, _ABS64_32 = (
+    np.int64(23),
+    np.int64(255),
+    np.int64(-(1 << 31)),
+    np.int64(0x7FFFFFFF),
+)
+_LANE32 = np.int32(0)
 #: columns per work item of the strided kernel (blocks along a non-last axis)
 _COLS = 64
 _MIN_NORMAL = 2.2250738585072014e-308  # float64's smallest normal, 2**-1022
@@ -304,46 +312,33 @@ def _elem64(xf, xb, idx, mul, div, bad, s0, thr, mbits, cbits, c, maxv, max_mag,
 
 
 @numba.njit(inline="always", **_NJ)
-def _elem32_sr(xi, r, thr, s0, qmin, maxb, e_int, sre):
-    """:func:`_elem32` for the stochastic modes with random word ``r`` (int32 lanes; the ``n <= 32``
-    bits at the top, :func:`lowprec._numba._float_simd._chunk_words`), in the addend form of
-    :func:`lowprec._numba._float_simd._word_bits`: where the grid step lies inside the significand
-    (``s <= 23``), adding ``floor(word / 2**(32 - s))`` (stochastic_equal: ``2**s - 1`` when the
-    word's top bit is set) to the magnitude bits and clearing the low ``s`` bits rounds, the carry
-    running into the exponent; below it (``|x|`` under the grid's smallest step, float32 bits
-    ``qmin``) the result is that step iff ``floor(sig * 2**32 / 2**s) + word`` carries out of 32 bits. The same
-    decisions as :func:`_run64_sr`: ``floor(rem * 2**n / 2**s) + r >= 2**n``. Integer operations
-    only (``maxb``: the float32 bits of the grid's largest value)."""
-    a = _I32(xi & _ABS32)
-    exf = _I32(a >> _I32(23))
-    d = _I32(thr - max(exf, _I32(1)))  # float32 subnormals share the step of exponent field 1
-    s = _I32(min(s0 + max(d, _I32(0)), _I32(60)))
-    sig = _I32((a & _I32(0x7FFFFF)) | (_I32(0x800000) if exf != 0 else _I32(0)))
-    sa = _I32(min(s, _I32(31)))
-    mask = _I32(_shl32(_I32(1), sa) - _I32(1))
-    if sre:
-        addend = mask if r < 0 else _I32(0)
-        up = (r < 0) & (sig != 0)
-    else:
-        addend = _shr32(_shr32(r, _I32(1)), _I32(31) - sa)
-        u = _I32(max(s - _I32(24), _I32(0)))
-        f = _shr32(_shl32(sig, _I32(8)), min(u, _I32(31)))
-        f = f if u < _I32(32) else _I32(0)
-        up = _I32(f ^ _TOP32) > _I32(~r ^ _TOP32)  # f + word carries: f > ~word, unsigned
-    qb = _I32((a + addend) & ~mask) if s <= _I32(23) else (qmin if up else _I32(0))
-    vb = min(qb, maxb)  # saturate: non-negative float32 bits order as the values (Inf included)
-    keep = (xi < 0) & ((not e_int) | (vb != 0))  # integer elements have no -0
-    return _I32(vb | (_I32(-2147483648) if keep else _I32(0)))
+def _word_consts(thr, s0, qmin, maxb, e_int):
+    """A power-of-two block's float32 grid as the per-call constants ``c`` of the float kernels
+    (:func:`lowprec._numba._float_simd.fast_consts`), for their stochastic rule with random words
+    (:func:`lowprec._numba._float_simd._word_bits`): smallest normal at biased exponent ``thr``,
+    normal rounding position ``s0``, smallest step (float32 bits ``qmin``), largest value (bits
+    ``maxb``); saturating (the overflow result is the largest value, with the sign); zeros keep their
+    sign for float elements, not for integer ones. C++ twin: ``block_lane_consts``."""
+    z = np.int64(0)
+    one = np.int64(1)
+    top = np.int64(maxb)
+    return (np.int64(23) - s0, np.int64(s0), np.int64(thr), one, one, z if e_int else one, top, np.int64(qmin),
+            z, z, z, top, top | np.int64(-(1 << 31)))  # fmt: skip
 
 
 @numba.njit(inline="always", **_NJ)
-def _run32_sr(xbits, obits, base, cnt, w, thr, s0, qmin, maxb, e_int, sre, woff=0):
-    """``cnt`` consecutive elements by :func:`_elem32_sr`, element ``j`` with word ``w[woff + j]``."""
+def _run32_sr(xbits, obits, base, cnt, w, c, mode, woff=0):
+    """``cnt`` consecutive elements on a block's grid (:func:`_word_consts` ``c``) in a stochastic
+    ``mode``, element ``j`` with random word ``w[woff + j]`` (the ``n <= 32`` bits at the top,
+    :func:`lowprec._numba._float_simd._chunk_words`): the float kernels' rule
+    :func:`lowprec._numba._float_simd._word_bits`, in int32 lanes."""
     ub = np.uint64(base)
     uw = np.uint64(woff)
     for j in range(cnt):
-        r = _I32(w[uw + np.uint64(j)])
-        obits[ub + np.uint64(j)] = _elem32_sr(xbits[ub + np.uint64(j)], r, thr, s0, qmin, maxb, e_int, sre)
+        xb = np.int64(xbits[ub + np.uint64(j)])
+        r = np.int64(w[uw + np.uint64(j)])
+        _slow, bits = _word_bits(xb & _ABS64_32, xb < 0, r, c, mode, _IN_M32, _EXPF32, _SIGNBIT32, _LANE32)
+        obits[ub + np.uint64(j)] = bits
 
 
 @numba.njit(inline="always", **_NJ)
@@ -567,8 +562,9 @@ def _r1_blocks(xf, xbits, blk0, blk1, dims, bdims, rule, ein, sin, ep, g, den, s
                 cb = _I32(cexp << 23)
                 c32 = _bits_f32(cb)
                 maxv32 = np.float32(maxv * div)
-                qmin32 = _f32_bits(_bits_f32(_I32(cb + 1)) - c32)  # the grid's smallest step (exact)
-                maxb32 = _f32_bits(maxv32)
+                cw = _word_consts(
+                    thr32, s0_32, _f32_bits(_bits_f32(_I32(cb + 1)) - c32), _f32_bits(maxv32), e_int
+                )
                 for i1 in range(i1_0, i1_1):
                     base = ((pp * l1 + i1) * big_q + qq) * l2 + i2_0
                     if mode >= SR:  # stochastic: the block row's random words, then int32 lanes
@@ -577,13 +573,13 @@ def _r1_blocks(xf, xbits, blk0, blk1, dims, bdims, rule, ein, sin, ep, g, den, s
                         else:
                             _chunk_words(wb, not use_key, rbits[base : base + cnt], key, base, cnt, n)
                         if mode == SR and cnt == 32:
-                            _run32_sr(xbits, obits, base, 32, wb, thr32, s0_32, qmin32, maxb32, e_int, False)
+                            _run32_sr(xbits, obits, base, 32, wb, cw, SR)
                         elif mode == SR:
-                            _run32_sr(xbits, obits, base, cnt, wb, thr32, s0_32, qmin32, maxb32, e_int, False)
+                            _run32_sr(xbits, obits, base, cnt, wb, cw, SR)
                         elif cnt == 32:
-                            _run32_sr(xbits, obits, base, 32, wb, thr32, s0_32, qmin32, maxb32, e_int, True)
+                            _run32_sr(xbits, obits, base, 32, wb, cw, SRE)
                         else:
-                            _run32_sr(xbits, obits, base, cnt, wb, thr32, s0_32, qmin32, maxb32, e_int, True)
+                            _run32_sr(xbits, obits, base, cnt, wb, cw, SRE)
                     elif mode == RNE and _rne32_ok(am, s0_32, cexp):
                         if cnt == 32:
                             _run32_rne(xbits, obits, base, 32, thr32, s0_32, maxv32, e_int)
@@ -869,8 +865,8 @@ def flat_kernel(rule: int, e_int: bool, b2: int, mode: int, consts: tuple):
             maxv32 = np.float32(MAXV * _pow2(e))
             if MODE >= SR:
                 qmin32 = _f32_bits(_bits_f32(_I32(cb + 1)) - _bits_f32(cb))  # the grid's smallest step
-                _run32_sr(xbits, obits, base, B2, wb, _I32(t32), S0_32, qmin32, _f32_bits(maxv32), EINT, MODE == SRE,
-                          woff)  # fmt: skip
+                cw = _word_consts(t32, S0_32, qmin32, _f32_bits(maxv32), EINT)
+                _run32_sr(xbits, obits, base, B2, wb, cw, MODE, woff)
             elif MODE == RNE and _rne32_ok(am, S0_32, cexp):
                 _run32_rne(xbits, obits, base, B2, _I32(t32), S0_32, maxv32, EINT)
             else:
