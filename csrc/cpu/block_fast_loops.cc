@@ -34,13 +34,10 @@ void block_random_words(const BlockRand& rand, int isa, int64_t first, int64_t c
     random_words(isa, rand.key, static_cast<uint64_t>(first), count, rand.n, w);
     return;
   }
-  const int up = 32 - rand.n;
   if (rand.bits_bytes == 4) {
-    const uint32_t* b = static_cast<const uint32_t*>(rand.bits) + first;
-    for (int64_t j = 0; j < count; ++j) w[j] = b[j] << up;
+    explicit_words(static_cast<const uint32_t*>(rand.bits) + first, count, rand.n, w);
   } else {
-    const uint64_t* b = static_cast<const uint64_t*>(rand.bits) + first;
-    for (int64_t j = 0; j < count; ++j) w[j] = static_cast<uint32_t>(b[j]) << up;
+    explicit_words(static_cast<const uint64_t*>(rand.bits) + first, count, rand.n, w);
   }
 }
 

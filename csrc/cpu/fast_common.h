@@ -73,6 +73,13 @@ LOWPREC_FAST_INLINE void random_words_body(uint64_t key, uint64_t first, int64_t
   }
 }
 
+//: w[j] = explicit random integer bits[j] (n <= 32 bits) at the top of a 32-bit word, j < count.
+template <class T>
+inline void explicit_words(const T* bits, int64_t count, int n, uint32_t* __restrict w) {
+  const int up = 32 - n;
+  for (int64_t j = 0; j < count; ++j) w[j] = static_cast<uint32_t>(bits[j]) << up;
+}
+
 //: `call` (a chunk-loop call without namespace) on the copy of instruction-set level `isa`.
 #if LOWPREC_FAST_HAVE_AVX2
 #define LOWPREC_FAST_CALL(isa, ...)                  \
@@ -160,8 +167,7 @@ int with_chunk_rand(int isa, const R& rand, int64_t lo, int64_t hi, const Chunk&
     return chunk(WordRand{w, lo});
   } else if constexpr (kExplicitWords<R>) {
     alignas(64) uint32_t w[kChunk];
-    const int up = 32 - rand.n;
-    for (int64_t j = lo; j < hi; ++j) w[j - lo] = static_cast<uint32_t>(rand.bits[j]) << up;
+    explicit_words(rand.bits + lo, hi - lo, rand.n, w);
     return chunk(WordRand{w, lo});
   } else {
     return chunk(rand);
