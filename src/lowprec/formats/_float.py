@@ -221,10 +221,10 @@ class FloatFormat:
             raise ValueError(f"magnitude code {mag} is not a finite value of {self}")
         ef, mf = mag >> self.mbits, mag & ((1 << self.mbits) - 1)
         if self.zero and ef == 0:
-            return Fraction(mf) * Fraction(2) ** (self.emin_ - self.mbits)
-        sig = (1 << self.mbits) + mf
-        exp = ef - self.exp_bias - self.mbits
-        return Fraction(sig) * Fraction(2) ** exp
+            sig, exp = mf, self.emin_ - self.mbits
+        else:
+            sig, exp = (1 << self.mbits) + mf, ef - self.exp_bias - self.mbits
+        return Fraction(sig << exp) if exp >= 0 else Fraction(sig, 1 << -exp)  # sig * 2**exp
 
     @property
     def max_finite(self) -> Fraction:
