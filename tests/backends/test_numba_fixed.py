@@ -170,7 +170,7 @@ def test_small_stochastic(q, nb):
 
 
 # ---- wide formats: random inputs and the fast path's limits ------------------------------------------
-def wide_inputs(fmt: FixedFormat, rng: np.random.Generator, dtype: type, size: int = 2000) -> np.ndarray:
+def wide_inputs(fmt: FixedFormat, rng: np.random.Generator, dtype: type, size: int = 700) -> np.ndarray:
     lsb, top = -fmt.frac_bits, fmt.int_bits
     x = np.concatenate([
         rng.standard_normal(size) * 2.0 ** min(top - 1, 1000),

@@ -85,7 +85,7 @@ def test_deterministic_modes_match_gfloat(name: str, mode: Rounding) -> None:
         _compare(fmt, x, codes, expected)
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 5, 8, 13, 24])
+@pytest.mark.parametrize("n", [1, 3, 8, 24])
 @pytest.mark.parametrize("name", NAMES)
 def test_stochastic_a_matches_gfloat_stochastic_fastest(name: str, n: int) -> None:
     fmt = FORMATS[name]

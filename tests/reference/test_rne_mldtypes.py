@@ -15,8 +15,10 @@ from lowprec.formats import FORMATS
 from lowprec.reference import encode_reference
 from lowprec.rounding import Overflow, Rounding, default_overflow
 
-#: Low 12 bits of the float32 patterns, under all 2**20 high-bit patterns.
-LOW_BITS = [0x000, 0x001, 0x7FF, 0x800, 0x801, 0xFFF, 0x400, 0xC01]
+#: Low 12 bits of the float32 patterns, under all 2**20 high-bit patterns. Every format here keeps
+#: at most 10 of float32's 23 fraction bits, so these 12 bits lie below its rounding bit and act
+#: only as sticky bits (zero or not): none, the lowest, the highest and all of them.
+LOW_BITS = [0x000, 0x001, 0x800, 0xFFF]
 
 
 def _mode(name: str) -> Rounding:
