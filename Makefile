@@ -12,10 +12,19 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
-# torch is pinned (a CPU wheel is on local disk; an unpinned torch pulls a multi-GB CUDA build)
+# torch is pinned (a CPU wheel is on local disk; an unpinned torch pulls a multi-GB CUDA build).
+# The compiled extensions build (a wheel, in build/) while the dependencies install; the editable
+# install then finds its build directory up to date (both build in the venv, without isolation, so
+# that their compile commands are the same). The build's log is shown if it fails.
 $(STAMP): $(PY) $(SOURCES)
-	$(PIP) install -q "torch==2.13.0"
-	$(PIP) install -q -e ".[test,torch,jax]"
+	mkdir -p build
+	$(PY) tools/deps.py --build > build/build-requirements.txt
+	$(PY) tools/deps.py test torch jax > build/requirements.txt
+	$(PIP) install -q -r build/build-requirements.txt
+	$(PIP) wheel -q --no-deps --no-build-isolation -w build/wheel . > build/extensions.log 2>&1 & ext=$$!; \
+	$(PIP) install -q "torch==2.13.0" -r build/requirements.txt; deps=$$?; \
+	wait $$ext || { cat build/extensions.log; exit 1; }; exit $$deps
+	$(PIP) install -q --no-build-isolation -e ".[test,torch,jax]"
 	touch $(STAMP)
 
 demo: $(STAMP)
