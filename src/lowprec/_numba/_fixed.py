@@ -341,22 +341,22 @@ def _u52_to_f64(r):
 
 
 @numba.njit(inline="always", cache=True)
-def _fast(xv, group, r, c, fl):
+def _fast(xv, group, clamp, r, c, fl):
     """(handled, rounded and overflowed integer R as a float, -0 made +0) of ``xv`` (float64, or
     float32 in the float32 lanes).
 
-    ``group`` (a rounding mode or ``_G_*``) is a compile-time constant;
+    ``group`` (a rounding mode or ``_G_*``) and ``clamp`` (the overflow kind is ``_K_CLAMP``) are
+    compile-time constants;
     ``c`` = (S, cmin, cmax, lo_c, hi_c, 2**W, 2**-W, 2**n, limit on |v|, 1, 1/2, 0), all float64
     or, for the float32 lanes of :func:`_setup`, all float32 (then ``xv`` is a float32 and the whole
     computation stays in float32: the literals come from ``c``), and ``fl`` = (check for v
     underflowing to 0, ties up (_G_MAG) / STOCHASTIC_EQUAL (_G_STOCH), out of range -> 0) as bools
     (see :func:`_setup`); ``r`` the random integer of stochastic modes.
 
-    Every element goes through the float wrap, the clamp and the range check; the overflow kind
-    (``_K_*``) lives in ``c`` and turns off the steps it does not use (``2**-W = 0``: the wrap
-    subtracts 0; ``lo_c, hi_c = -inf, inf``: the clamp keeps R), so that one compiled loop per
-    rounding group serves every overflow policy (a third of the compilations of a loop per kind)
-    at a few vector operations per element.
+    The clamp (``_K_CLAMP``, the saturating policies) has a loop of its own; the other two kinds
+    share one: every element goes through the float wrap and the range check, and ``2**-W = 0``
+    in ``c`` turns the wrap off for ``_K_OTHER`` (it subtracts 0). That costs two compilations per
+    rounding group instead of three, at a few vector operations per element of the wrap.
     """
     scale, cmin, cmax, lo_c, hi_c, two_w, inv_two_w, p2n, lim, one, half, zero = c
     under, alt, zero_oor = fl
@@ -399,12 +399,14 @@ def _fast(xv, group, r, c, fl):
         m = fa + (one if up else zero)
         rr = -m if neg else m
     ok = (abs(v) < lim) & ((v != zero) | (xv == zero) | (not under))
-    rr = rr - two_w * np.floor((rr - cmin) * inv_two_w)  # the wrap: inv_two_w = 0 unless _K_WRAP
-    rr = lo_c if rr < lo_c else rr  # the clamp: lo_c, hi_c = -inf, inf unless _K_CLAMP
-    rr = hi_c if rr > hi_c else rr
-    in_range = (rr >= cmin) & (rr <= cmax)  # always after a clamp or an exact wrap
-    rr = zero if zero_oor & (not in_range) else rr
-    ok = ok & (in_range | zero_oor)
+    if clamp:
+        rr = lo_c if rr < lo_c else rr
+        rr = hi_c if rr > hi_c else rr
+    else:
+        rr = rr - two_w * np.floor((rr - cmin) * inv_two_w)  # the wrap: inv_two_w = 0 unless _K_WRAP
+        in_range = (rr >= cmin) & (rr <= cmax)  # always after an exact wrap
+        rr = zero if zero_oor & (not in_range) else rr
+        ok = ok & (in_range | zero_oor)
     return ok, rr + zero
 
 
@@ -443,9 +445,9 @@ def _fix_values(start, n, bad, x, out, w, fb, signed, q, o, nsat, key, rmode, rb
 
 
 @functools.cache
-def _kernels(group: int, rmode: int) -> tuple:
-    """``(encode, quantize)`` for one rounding-mode group and source of random bits (``rmode`` as
-    :func:`_rand`; 0 for the deterministic groups); the overflow kind comes with ``fl``.
+def _kernels(group: int, clamp: bool, rmode: int) -> tuple:
+    """``(encode, quantize)`` for one rounding-mode group, clamping or not (see :func:`_fast`) and
+    source of random bits (``rmode`` as :func:`_rand`; 0 for the deterministic groups).
 
     Each runs over elements ``[lo, hi)`` in chunks of ``_CHUNK``: the fast loop writes every
     element and flags those it cannot handle; :func:`_fix_codes` / :func:`_fix_values` redo the
@@ -453,6 +455,7 @@ def _kernels(group: int, rmode: int) -> tuple:
     constant, so the loop has no branch on it and vectorises.
     """
     GROUP = group
+    CLAMP = bool(clamp)
     STOCH = group == _G_STOCH
     RMODE = np.int64(rmode if STOCH else 0)
 
@@ -469,7 +472,7 @@ def _kernels(group: int, rmode: int) -> tuple:
             nslow = 0
             for j in range(n):
                 r = _rand(start + j, key, RMODE, rbits, nb) if STOCH else _U0
-                ok, rr = _fast(xs[j] * c[9], GROUP, r, c, fl)  # c[9] = 1 in c's float type
+                ok, rr = _fast(xs[j] * c[9], GROUP, CLAMP, r, c, fl)  # c[9] = 1 in c's float type
                 os[j] = np.uint64(np.int64(rr))
                 bad[j] = 0 if ok else 1
                 nslow += 0 if ok else 1
@@ -490,7 +493,7 @@ def _kernels(group: int, rmode: int) -> tuple:
             nslow = 0
             for j in range(n):
                 r = _rand(start + j, key, RMODE, rbits, nb) if STOCH else _U0
-                ok, rr = _fast(xs[j] * c[9], GROUP, r, c, fl)  # c[9] = 1 in c's float type
+                ok, rr = _fast(xs[j] * c[9], GROUP, CLAMP, r, c, fl)  # c[9] = 1 in c's float type
                 os[j] = rr * inv_scale  # exact: |R| <= 2**53 and 2**-F normal
                 bad[j] = 0 if ok else 1
                 nslow += 0 if ok else 1
@@ -534,8 +537,8 @@ def _setup(
         scale,
         float(cmin),
         float(cmax),
-        float(lo_c) if kind == _K_CLAMP else -math.inf,
-        float(cmax) if kind == _K_CLAMP else math.inf,
+        float(lo_c),
+        float(cmax),
         2.0**w,
         2.0**-w if kind == _K_WRAP else 0.0,
         2.0 ** int(nb),
@@ -547,7 +550,7 @@ def _setup(
     fl = (under, q in (_RND_INF, _SR_EQ), o == _SAT_ZERO)
     if not wide_input and f32_lanes(w, fb, group, kind):
         c = tuple(np.float32(v) for v in (*c[:8], _LIM32, 1.0, 0.5, 0.0))
-    return _kernels(group, int(rmode)), c, fl
+    return _kernels(group, kind == _K_CLAMP, int(rmode)), c, fl
 
 
 def f32_lanes(w: int, fb: int, group: int, kind: int) -> bool:
