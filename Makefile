@@ -44,7 +44,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format src tests benchmarks examples
 
 bench: $(STAMP)
-	$(PIP) install -q -e ".[bench]"
+	$(PIP) install -q --no-build-isolation -e ".[bench]"
 	$(PY) benchmarks/bench_cast.py
 
 clean:
