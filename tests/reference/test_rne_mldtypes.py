@@ -21,6 +21,12 @@ from lowprec.rounding import Overflow, Rounding, default_overflow
 LOW_BITS = [0x000, 0x001, 0x800, 0xFFF]
 
 
+def test_low_bits_are_sticky_only() -> None:
+    """LOW_BITS samples only the sticky patterns: that needs every format here to keep <= 10 of
+    float32's 23 fraction bits (its rounding bit is then bit 12 or higher, even for subnormal results)."""
+    assert all(FORMATS[name].mbits <= 10 for name in MLDTYPES)
+
+
 def _mode(name: str) -> Rounding:
     # ml_dtypes rounds E8M0 ties up (away from zero; all values are positive): formats.md §5.2
     return Rounding.NEAREST_AWAY if name == "float8_e8m0fnu" else Rounding.NEAREST_EVEN
