@@ -11,8 +11,8 @@
 // FPU (block_elem32_rne). The amax rule (NVFP4; block_elem_div) divides in float64, below; for FP4
 // elements it compares against per-block thresholds instead (block_elem_steps).
 // Quantize only (values, not codes); the stochastic modes by fast.h's fast_bits_word on the block's
-// grid (block_lane_consts; power-of-two scales, n <= 32 random bits as 32-bit words). Blocks the rules do not cover (NaN/Inf, a grid beyond
-// float32) are the caller's.
+// grid (block_lane_consts; power-of-two scales, n <= 32 random bits as 32-bit words). Blocks the
+// rules do not cover (NaN/Inf, a grid beyond float32) are the caller's.
 #pragma once
 
 #include <cmath>
