@@ -182,7 +182,8 @@ def test_out_written_directly_or_through_a_copy(fmt: str, rounding: str, backend
         ("nvfp4", "toward_positive", np.float32, "numba"),  # amax rule dividing per element
         ("mxfp4", "stochastic", np.float32, "cpp"),  # random words in int32 lanes
         ("mxfp8_e4m3", "stochastic_equal", np.float32, "cpp"),
-        ("nvfp4", "stochastic", np.float32, "numba"),  # C++: the exact rule
+        ("nvfp4", "stochastic", np.float32, "cpp"),  # amax rule dividing per element, vectorised
+        ("nvfp4_ts", "stochastic", np.float32, "numba"),  # the division bound fails: C++ exact rule
         ("mxfp4", "nearest_even", np.float64, "numba"),
         ("nvfp4", "nearest_even", np.float16, "numba"),
     ],

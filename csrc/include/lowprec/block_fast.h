@@ -255,8 +255,6 @@ struct BlockDiv {
   int64_t thr;       // biased float64 exponent of the element format's smallest normal
   int64_t mbits;     // element mantissa bits
   int32_t zero_sign; // as BlockFast32
-  int64_t cbits;     // float64 bits of c = 2**52 * Q, Q the element grid's smallest step
-  double c;
 };
 
 //: Significant bits of a positive finite double (its odd significand's length).
@@ -298,8 +296,6 @@ LOWPREC_HD inline BlockDiv make_block_div(const BlockParams& bp) {
   d.thr = bp.elem.emin + 1023;
   d.mbits = bp.elem.mbits;
   d.zero_sign = bp.elem_int ? 0 : -1;
-  d.c = pow2(52 + bp.elem.emin - bp.elem.mbits);
-  d.cbits = static_cast<int64_t>(bits_of(d.c));
   return d;
 }
 
@@ -371,43 +367,31 @@ LOWPREC_HD LOWPREC_FAST_INLINE float block_elem_div(float x, double div, const B
 
 //: block_elem_div for the stochastic modes, with the element's random word `w` (its n <= 32 random bits
 //: at the top; Numba twin `_run64_sr`): the quotient q = |x| / div (exact decisions under
-//: block_div_fits(bp, n)) on the element grid, kept part lo and dropped part rem at position s (more
-//: below the grid's smallest normal); up iff floor(rem * 2**32 / 2**s) + w >= 2**32 (the cut of the
-//: fraction to n bits changes nothing: w is a multiple of 2**(32 - n)), which is the reference's
-//: floor(rem * 2**n / 2**s) + r >= 2**n; stochastic-equal: w's top bit and rem != 0. The rounded value
-//: is rebuilt with the carry running into the exponent, or below the smallest normal as
-//: (c + lo + up) - c, saturated, signed, times div (exact) and rounded once to float32.
+//: block_div_fits(bp, n)) in units of its grid step, y (exact, as in block_elem_div), kept part
+//: k = floor(y) and dropped fraction y - k (exact); up iff floor((y - k) * 2**32) + w >= 2**32 (the cut
+//: of the fraction to n bits changes nothing: w is a multiple of 2**(32 - n)), which is the
+//: reference's floor(rem * 2**n / 2**s) + r >= 2**n for the dropped bits rem at position s;
+//: stochastic-equal: w's top bit and y != k. All in float64 lanes with no data-dependent branch (the
+//: compiler vectorises the loop); the rounded value (k + up) * step is exact, saturated, signed,
+//: times div (exact) and rounded once to float32.
 template <int Mode>
 LOWPREC_HD LOWPREC_FAST_INLINE float block_elem_div_word(float x, uint32_t w, double div, const BlockDiv& d) {
   static_assert(Mode == kStochastic || Mode == kStochasticEqual, "block_elem_div_word: a stochastic mode");
-  using L = int64_t;
   const double q = ::fabs(static_cast<double>(x)) / div;
-  L qb;
+  int64_t qb;
   std::memcpy(&qb, &q, sizeof qb);
-  const L exf = qb >> 52;
-  const L dd = d.thr - exf;
-  const L s0 = 52 - d.mbits;
-  const L s = s0 + (dd > 0 ? dd : L(0));
-  const L sc = s < 62 ? s : L(62);
-  const L sig = (qb & ((L(1) << 52) - 1)) | (exf != 0 ? (L(1) << 52) : L(0));
-  const L lo = sig >> sc;
-  const L rem = sig & ((L(1) << sc) - 1);
+  const int64_t eb = qb >> 52;
+  const int64_t e = eb > d.thr ? eb : d.thr;
+  const double y = q * pow2_bits(d.mbits - e + 1023);
+  const double k = ::floor(y);
   bool up;
   if constexpr (Mode == kStochastic) {
-    const L wide = rem << (s < 32 ? 32 - s : L(0));  // both shifts in range, then a select
-    const L narrow = rem >> (s > 32 ? (s - 32 < 63 ? s - 32 : L(63)) : L(0));  // rem < 2**53
-    const L frac = s <= 32 ? wide : narrow;
-    up = frac + static_cast<L>(w) >= (L(1) << 32);
+    const double frac = ::floor((y - k) * 4294967296.0);  // below 2**32; the sum below is exact
+    up = frac + static_cast<double>(w) >= 4294967296.0;
   } else {
-    up = static_cast<int32_t>(w) < 0 && rem != 0;
+    up = static_cast<int32_t>(w) < 0 && y != k;
   }
-  const L inc = up ? 1 : 0;
-  const L sub_bits = d.cbits + lo + inc;
-  const L norm_bits = ((qb >> s0) + inc) << s0;
-  double v_sub, v_norm;
-  std::memcpy(&v_sub, &sub_bits, sizeof v_sub);
-  std::memcpy(&v_norm, &norm_bits, sizeof v_norm);
-  double v = dd > 0 ? v_sub - d.c : v_norm;
+  double v = (up ? k + 1.0 : k) * pow2_bits(e - 1023 - d.mbits);
   v = v < d.maxv ? v : d.maxv;
   int32_t xi;
   std::memcpy(&xi, &x, sizeof xi);

@@ -443,30 +443,32 @@ def _run64(xf, out_vals, ub, cnt, mul, div, thr, mbits, maxv, e_int, mode, qk, l
 
 
 @numba.njit(inline="always", **_NJ)
-def _run64_sr(xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, sre, amax_rule, w, n, woff=0):
+def _run64_sr(xf, out_vals, ub, cnt, mul, div, mbits, thr, maxv, e_int, sre, amax_rule, w, n, woff=0):
     """``cnt`` elements from unsigned index ``ub``: quantize by the float64 rule, stochastic modes
     (``sre``: stochastic_equal) with ``n <= 32`` random bits given as 32-bit words ``w[woff + j]`` (the bits
-    at the top; :func:`lowprec._numba._float_simd._chunk_words`). As :func:`_round_elem` with the
-    comparison at 32-bit alignment: ``frac = floor(rem * 2**32 / 2**s)`` cut to ``n`` bits rounds up
-    iff ``frac + w >= 2**32``, the same test as ``floor(rem * 2**n / 2**s) + r >= 2**n``. No
-    data-dependent branch: the loop vectorises (the element-by-element rule took ~19 ns each)."""
-    keep = np.int64(((1 << n) - 1) << (32 - n))
-    two32 = np.int64(1 << 32)
-    top = np.int64(1 << 31)
+    at the top; :func:`lowprec._numba._float_simd._chunk_words`). The quotient in units of its grid
+    step, ``y`` (exact, as in :func:`_round_grid`), splits into ``k = floor(y)`` and the dropped
+    fraction ``y - k`` (exact); ``floor((y - k) * 2**32)``, the reference's dropped bits ``rem`` at
+    position ``s`` as ``floor(rem * 2**32 / 2**s)``, rounds up iff it plus the word reaches ``2**32``
+    (the same test as ``floor(rem * 2**n / 2**s) + r >= 2**n``: the word is a multiple of
+    ``2**(32 - n)``); stochastic_equal: the word's top bit and ``y != k``. All in float64 with no
+    data-dependent branch, so the loop vectorises. C++ twin: ``block_elem_div_word``."""
+    two32 = 4294967296.0
     for j in range(cnt):
         k = ub + np.uint64(j)
         xv = np.float64(xf[k])
         ax = abs(xv)
         q = ax / div if amax_rule else ax * mul
         neg = math.copysign(1.0, xv) < 0.0  # the sign bit (-0 included)
-        qb, _exf, sub, s, _sc, lo, rem = _grid_position(q, s0, thr)
-        r = np.int64(w[np.uint64(woff) + np.uint64(j)])
-        wide = rem << max(np.int64(32) - s, np.int64(0))  # s <= 32: exact, below 2**32
-        narrow = rem >> min(max(s - np.int64(32), np.int64(0)), np.int64(63))
-        frac = (wide if s <= 32 else narrow) & keep
-        up = ((r >= top) & (rem != 0)) if sre else (frac + r >= two32)
-        inc = np.int64(1) if up else np.int64(0)
-        v = min(_grid_value(qb, sub, lo, inc, s0, cbits, c), maxv)
+        e = max(_f64_bits(q) >> np.int64(52), thr)  # q >= 0: the sign bit is clear
+        y = q * _bits_f64((np.int64(2046) + mbits - e) << np.int64(52))  # 2**(M - e + 1023 - 1023)
+        fl = np.floor(y)
+        r = np.float64(w[np.uint64(woff) + np.uint64(j)])
+        if sre:
+            up = (r >= 2147483648.0) & (y != fl)
+        else:
+            up = np.floor((y - fl) * two32) + r >= two32  # below 2**33: exact
+        v = min((fl + 1.0 if up else fl) * _bits_f64((e - mbits) << np.int64(52)), maxv)
         sv = -v if (neg and ((not e_int) or v != 0.0)) else v  # integer elements have no -0
         out_vals[k] = sv * div
 
@@ -610,21 +612,13 @@ def _r1_blocks(xf, xbits, blk0, blk1, dims, bdims, rule, ein, sin, ep, g, den, s
                 _chunk_words(wb, not use_key, rbits[base : base + cnt], key, base, cnt, n)
                 # the mode and the rule as constants: a branch-free, SIMD loop (4.5 instead of 22 ns each)
                 if amax_rule and mode == SR:
-                    _run64_sr(
-                        xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, False, True, wb, n
-                    )
+                    _run64_sr(xf, out_vals, ub, cnt, mul, div, mbits, thr, maxv, e_int, False, True, wb, n)
                 elif amax_rule:
-                    _run64_sr(
-                        xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, True, True, wb, n
-                    )
+                    _run64_sr(xf, out_vals, ub, cnt, mul, div, mbits, thr, maxv, e_int, True, True, wb, n)
                 elif mode == SR:
-                    _run64_sr(
-                        xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, False, False, wb, n
-                    )
+                    _run64_sr(xf, out_vals, ub, cnt, mul, div, mbits, thr, maxv, e_int, False, False, wb, n)
                 else:
-                    _run64_sr(
-                        xf, out_vals, ub, cnt, mul, div, s0, thr, cbits, c, maxv, e_int, True, False, wb, n
-                    )
+                    _run64_sr(xf, out_vals, ub, cnt, mul, div, mbits, thr, maxv, e_int, True, False, wb, n)
             continue
         if what == 0 and mode < SR:  # deterministic quantize by the float64 rule, vectorisable loops
             for i1 in range(i1_0, i1_1):
@@ -898,7 +892,6 @@ def flat_amax_kernel(e_int: bool, b2: int, mode: int, consts: tuple):
     @numba.njit(**_NJ)
     def kernel(lo, hi, xf, xbits, dims, bdims, rule, ein, sin, ep, g, den, slut, e_int, mode, amax_rule, what,
                key, rbits, n, out_vals, out_codes, out_scales, obits):  # fmt: skip
-        s0, _thr, _mbits, cbits, c = ep[0], ep[1], ep[2], ep[3], ep[4]
         wb = np.empty(WGROUP * B2 if MODE >= SR else 0, np.uint32)  # random words of WGROUP blocks
         use_key = rbits.size == 0
         for blk in range(lo, hi):
@@ -911,8 +904,8 @@ def flat_amax_kernel(e_int: bool, b2: int, mode: int, consts: tuple):
                 continue
             sv = _amax_scale(am, den, S_MBITS, S_EMIN, S_MAXV, S_MINV)
             if MODE >= SR:
-                _run64_sr(xf, out_vals, np.uint64(base), B2, 1.0, sv * g, s0, THR, cbits, c, MAXV, EINT, MODE == SRE,
-                          True, wb, n, woff)  # fmt: skip
+                _run64_sr(xf, out_vals, np.uint64(base), B2, 1.0, sv * g, MBITS, THR, MAXV, EINT, MODE == SRE, True, wb,
+                          n, woff)  # fmt: skip
             else:
                 _run64(xf, out_vals, np.uint64(base), B2, 1.0, sv * g, THR, MBITS, MAXV, EINT, MODE, _Q_DIV)
         return 0
