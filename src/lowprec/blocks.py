@@ -64,7 +64,12 @@ def _tensor_scale(xf: np.ndarray, f: BlockFormat) -> float:
     """The float32 tensor scale RNE_f32(amax / (max_elem * max_scale)), 1 when unused or amax = 0."""
     if not f.tensor_scale or xf.size == 0:
         return 1.0
-    amax = float(np.max(np.abs(xf), where=np.isfinite(xf), initial=0.0))
+    if xf.dtype in (np.float32, np.float64) and xf.ndim == 1 and xf.flags.c_contiguous:
+        from ._numba._block import finite_amax
+
+        amax = finite_amax(xf)
+    else:
+        amax = float(np.max(np.abs(xf), where=np.isfinite(xf), initial=0.0))
     if amax == 0:
         return 1.0
     from ._numba._block import round_quotient

@@ -255,3 +255,24 @@ def test_16bit_inputs_round_values_once(dtype: type, seed: int, scale: str | Non
     out = np.empty_like(x)
     assert blocks.quantize(x, "nvfp4_ts", backend=backend, out=out) is out
     np.testing.assert_array_equal(out.view(np.uint16), want.view(np.uint16))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [1, 7, 200_003])
+def test_finite_amax(dtype: type, size: int) -> None:
+    """The tensor scale's amax (one threaded pass over the integer view) is the largest finite ``|x|``,
+    whatever NaN/Inf, -0 and subnormals the array holds, and the tensor scale is the reference's."""
+    from lowprec._numba._block import finite_amax
+    from lowprec.blocks import _tensor_scale
+    from lowprec.reference._block import tensor_scale_reference
+
+    rng = np.random.default_rng(size)
+    x = (rng.standard_normal(size) * np.exp2(rng.integers(-30, 30, size))).astype(dtype)
+    specials = np.array([np.inf, -np.inf, np.nan, -np.nan, -0.0, np.finfo(dtype).smallest_subnormal], dtype)
+    x[rng.integers(0, size, 6)] = specials
+    fin = x[np.isfinite(x)]
+    assert finite_amax(x) == (float(np.max(np.abs(fin))) if fin.size else 0.0)
+    assert finite_amax(np.full(size, np.nan, dtype)) == 0.0
+    assert finite_amax(np.full(size, -np.inf, dtype)) == 0.0
+    f = lowprec.get_format("nvfp4_ts")
+    assert _tensor_scale(x, f) == tensor_scale_reference(x, f)

@@ -31,6 +31,38 @@ RULES = {"floor": RULE_FLOOR, "ceil": RULE_CEIL, "even": RULE_EVEN, "rceil": RUL
 _TOP = np.int64(1) << np.int64(52)
 
 
+@numba.njit(**_NJ)
+def _finite_amax32(lo, hi, bits):
+    """The largest magnitude bits below Inf's in ``bits[lo:hi]`` (float32 patterns as int32; 0 when
+    none): the bits of the largest finite ``|x|``. The casts keep the loop in int32 lanes."""
+    m = np.int32(0)
+    for i in range(lo, hi):
+        a = np.int32(bits[i] & np.int32(0x7FFFFFFF))
+        a = np.int32(a if a < np.int32(0x7F800000) else 0)
+        m = np.int32(max(m, a))
+    return m
+
+
+@numba.njit(**_NJ)
+def _finite_amax64(lo, hi, bits):
+    """:func:`_finite_amax32` for float64 patterns as int64."""
+    m = np.int64(0)
+    for i in range(lo, hi):
+        a = np.int64(bits[i] & np.int64(0x7FFFFFFFFFFFFFFF))
+        a = np.int64(a if a < np.int64(0x7FF0000000000000) else 0)
+        m = max(m, a)
+    return m
+
+
+def finite_amax(xf: np.ndarray) -> float:
+    """``max(|x|)`` over the finite values of the contiguous 1-d float32/float64 array ``xf`` (0.0
+    when none): one pass on threads over its integer view, no temporary."""
+    ints, part = (np.int32, _finite_amax32) if xf.dtype == np.float32 else (np.int64, _finite_amax64)
+    bits = xf.view(ints)
+    m = max(run_parts(part, bits.size, bits))
+    return float(np.array(m, dtype=ints).view(xf.dtype))
+
+
 @numba.njit(inline="always", **_NJ)
 def sig_exp(v: np.float64) -> tuple:
     """``(sig, ex)`` with ``v = sig * 2**ex`` and ``sig`` odd, for finite ``v > 0``."""
