@@ -206,7 +206,7 @@ int block_fast_kind(int x_bytes, const BlockGeometry& gm, const BlockParams& bp,
   if (is_stochastic(mode)) {  // blocks that tile their rows; the amax rule's bound with 32 random bits
     if (!tiles_rows(gm) || gm.b2 > kChunk) return kBlockFastNone;
     if (block_fast32_fits(bp)) return kBlockFastPow2;
-    return block_div_fits(bp, 32) ? kBlockFastDiv : kBlockFastNone;
+    return block_div_word_fits(bp) ? kBlockFastDiv : kBlockFastNone;
   }
   if (mode > kToOdd) return kBlockFastNone;
   if (block_fast32_fits(bp)) return kBlockFastPow2;
@@ -233,7 +233,7 @@ bool block_fast_quantize(const void* x, int x_bytes, const BlockGeometry& gm, co
       }
       return true;
     }
-    if (scales != nullptr || !block_div_fits(bp, rs.n)) return false;  // the amax rule: values only
+    if (scales != nullptr || !block_div_word_fits(bp)) return false;  // the amax rule: values only
     const BlockDiv d = make_block_div(bp);
     const BlockSteps none{};  // no step rule for stochastic modes
     const DivRule rule{d, none, false};

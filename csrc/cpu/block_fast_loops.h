@@ -33,7 +33,7 @@ struct BlockRand {
 //: deterministic mode with a power-of-two rule and an element format of block_fast32_fits or the amax
 //: rule under block_div_fits without `scales`, or a stochastic mode with n <= 32 random bits (`rs`)
 //: and blocks that tile their rows, with a power-of-two rule or the amax rule under
-//: block_div_fits(bp, n) without `scales`. Returns false (and touches nothing) when none
+//: block_div_word_fits(bp) without `scales`. Returns false (and touches nothing) when none
 //: fits. `bp` must carry the element value table (block_run_all's).
 bool block_fast_quantize(const void* x, int x_bytes, const BlockGeometry& gm, const BlockParams& bp, int mode,
                          const RandomSource& rs, void* vals, int vals_bytes, uint8_t* scales);

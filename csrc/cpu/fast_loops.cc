@@ -39,7 +39,7 @@ const char* const kIsaNames[] = {"avx512", "avx2", "baseline"};
 constexpr int kIsaCount = 3;
 bool cpu_has_avx2() {
   __builtin_cpu_init();  // harmless when libgcc's constructor already ran; needed if it has not
-  return __builtin_cpu_supports("avx2");
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 //: The features the avx512 copy is compiled for (fast_copies.inc); avx2 runs it too.
 bool cpu_has_avx512() {

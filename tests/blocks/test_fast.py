@@ -5,11 +5,11 @@ from __future__ import annotations
 import ml_dtypes
 import numpy as np
 import pytest
-from blockdata import block_inputs
+from blockdata import amax_grid_rows, block_inputs
 
 import lowprec
 from lowprec import blocks
-from lowprec.formats._block import BLOCK_FORMATS
+from lowprec.formats._block import BLOCK_FORMATS, BlockFormat
 from lowprec.rounding import Rounding
 
 _NAMES = [n for n in BLOCK_FORMATS if n not in ("bfp12", "bfp16")] + [
@@ -183,7 +183,7 @@ def test_out_written_directly_or_through_a_copy(fmt: str, rounding: str, backend
         ("mxfp4", "stochastic", np.float32, "cpp"),  # random words in int32 lanes
         ("mxfp8_e4m3", "stochastic_equal", np.float32, "cpp"),
         ("nvfp4", "stochastic", np.float32, "cpp"),  # amax rule dividing per element, vectorised
-        ("nvfp4_ts", "stochastic", np.float32, "numba"),  # the division bound fails: C++ exact rule
+        ("nvfp4_ts", "stochastic", np.float32, "cpp"),  # any tensor scale: an fma decides
         ("mxfp4", "nearest_even", np.float64, "numba"),
         ("nvfp4", "nearest_even", np.float16, "numba"),
     ],
@@ -276,3 +276,31 @@ def test_finite_amax(dtype: type, size: int) -> None:
     assert finite_amax(np.full(size, -np.inf, dtype)) == 0.0
     f = lowprec.get_format("nvfp4_ts")
     assert _tensor_scale(x, f) == tensor_scale_reference(x, f)
+
+
+_E3M2_TS = BlockFormat("float6_e3m2fn", "float8_e4m3fn", 16, scale_rule="amax", tensor_scale=True)
+
+
+@pytest.mark.parametrize("fmt", ["nvfp4", "nvfp4_ts", _E3M2_TS], ids=["nvfp4", "nvfp4_ts", "e3m2_ts"])
+def test_amax_stochastic_on_grid_points(fmt: object) -> None:
+    """``amax``-rule stochastic rounding of elements exactly on the grid points times the block's
+    divisor (where a rounded quotient may fall just below the point: the C++ and Numba rules must
+    move it back up, across a binade's edge too) and next to them, for every scale, with a tensor
+    scale of many significant bits: every backend and instruction-set copy gives the reference's bits."""
+    from lowprec._cpp import fast_isa, fast_isas
+    from lowprec.blocks import _tensor_scale
+
+    f = lowprec.get_format(fmt) if isinstance(fmt, str) else fmt
+    x, g = amax_grid_rows(f, 64, seed=17)
+    assert _tensor_scale(x.reshape(-1), f) == g  # the construction holds: g is the tensor scale
+    for mode in ("stochastic", "stochastic_equal"):
+        for n in (9, 32):
+            kw = {"rounding": mode, "seed": 3, "n_random_bits": n}
+            want = blocks.quantize(x, f, **kw, backend="reference")
+            got = [blocks.quantize(x, f, **kw, backend="numba")]
+            if lowprec.backends()["cpp"][0]:
+                for isa in fast_isas():
+                    with fast_isa(isa):
+                        got.append(blocks.quantize(x, f, **kw, backend="cpp"))
+            for q in got:
+                np.testing.assert_array_equal(q.view(np.uint32), want.view(np.uint32))

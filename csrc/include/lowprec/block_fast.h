@@ -365,33 +365,56 @@ LOWPREC_HD LOWPREC_FAST_INLINE float block_elem_div(float x, double div, const B
   return static_cast<float>((keep ? -v : v) * div);
 }
 
+//: Whether block_elem_div_word rounds `bp` exactly in the stochastic modes (n <= 32 random bits), for
+//: any tensor scale: block_div_fits(bp), which bounds the products of a grid point and the divisor to
+//: 50 significant bits; element significands of at most 20 bits (c below stays an exact float64
+//: integer); and u = step * div * 2**-32 a float64 normal even for the smallest scale and step (so
+//: that it is exact).
+LOWPREC_HD inline bool block_div_word_fits(const BlockParams& bp) {
+  if (!block_div_fits(bp) || bp.elem.mbits > 20) return false;
+  int ge = 0;
+  ::frexp(bp.g, &ge);  // g < 2**ge
+  const int u_exp = (bp.scale.emin - bp.scale.mbits) + (ge - 1) + (bp.elem.emin - bp.elem.mbits) - 32;
+  return u_exp >= -1020;
+}
+
 //: block_elem_div for the stochastic modes, with the element's random word `w` (its n <= 32 random bits
-//: at the top; Numba twin `_run64_sr`): the quotient q = |x| / div (exact decisions under
-//: block_div_fits(bp, n)) in units of its grid step, y (exact, as in block_elem_div), kept part
-//: k = floor(y) and dropped fraction y - k (exact); up iff floor((y - k) * 2**32) + w >= 2**32 (the cut
-//: of the fraction to n bits changes nothing: w is a multiple of 2**(32 - n)), which is the
-//: reference's floor(rem * 2**n / 2**s) + r >= 2**n for the dropped bits rem at position s;
-//: stochastic-equal: w's top bit and y != k. All in float64 lanes with no data-dependent branch (the
-//: compiler vectorises the loop); the rounded value (k + up) * step is exact, saturated, signed,
-//: times div (exact) and rounded once to float32.
+//: at the top; Numba twin `_run64_sr`) and rdiv = fl(1 / div), under block_div_word_fits. The quotient
+//: a / div (a = |x|) is approximated by q = a * rdiv, within a relative 2**-52 (two roundings). A grid
+//: point times div, P = k * step * div, has at most 50 significant bits, so a float32 a != P lies at a
+//: relative 2**-50 or more from P: q cannot pass P in either direction, and floor(q / step) and q's
+//: binade are the exact quotient's, except when a == P exactly and q falls just below it. One exact
+//: compare, a >= (k + 1) * step * div, moves k up there (the result is then P itself, whatever the
+//: binade: its dropped fraction is 0). Then, with the dropped fraction f = a / (step * div) - k, the
+//: reference's rule floor(f * 2**n) + r >= 2**n is, for the word w = r * 2**(32 - n),
+//: f * 2**32 >= 2**32 - w, that is a >= u * c with u = step * div * 2**-32 and c = (k + 1) * 2**32 - w
+//: (an integer below 2**53): decided exactly by the sign of fma(u, c, -a). Stochastic-equal: w's top
+//: bit and a != k * step * div. No division; the rounded value (k + up) * step is exact, saturated,
+//: signed, times div (exact) and rounded once to float32. (GCC keeps the loop scalar; four-lane AVX2
+//: intrinsics measured no faster.)
 template <int Mode>
-LOWPREC_HD LOWPREC_FAST_INLINE float block_elem_div_word(float x, uint32_t w, double div, const BlockDiv& d) {
+LOWPREC_HD LOWPREC_FAST_INLINE float block_elem_div_word(float x, uint32_t w, double div, double rdiv,
+                                                         const BlockDiv& d) {
   static_assert(Mode == kStochastic || Mode == kStochasticEqual, "block_elem_div_word: a stochastic mode");
-  const double q = ::fabs(static_cast<double>(x)) / div;
+  const double a = ::fabs(static_cast<double>(x));
+  const double q = a * rdiv;
   int64_t qb;
   std::memcpy(&qb, &q, sizeof qb);
   const int64_t eb = qb >> 52;
   const int64_t e = eb > d.thr ? eb : d.thr;
-  const double y = q * pow2_bits(d.mbits - e + 1023);
-  const double k = ::floor(y);
+  const double step = pow2_bits(e - 1023 - d.mbits);
+  const double k0 = ::floor(q * pow2_bits(d.mbits - e + 1023));
+  const double k = a >= (k0 + 1.0) * step * div ? k0 + 1.0 : k0;  // exact products
   bool up;
   if constexpr (Mode == kStochastic) {
-    const double frac = ::floor((y - k) * 4294967296.0);  // below 2**32; the sum below is exact
-    up = frac + static_cast<double>(w) >= 4294967296.0;
+    const double wd = static_cast<double>(static_cast<int32_t>(w ^ 0x80000000u)) + 2147483648.0;  // exact
+    const double u = step * div * 2.3283064365386963e-10;  // * 2**-32: exact
+    const double c = (k + 1.0) * 4294967296.0 - wd;
+    up = ::fma(u, c, -a) <= 0.0;
   } else {
-    up = static_cast<int32_t>(w) < 0 && y != k;
+    up = static_cast<int32_t>(w) < 0 && a != k * step * div;
   }
-  double v = (up ? k + 1.0 : k) * pow2_bits(e - 1023 - d.mbits);
+  double v = (up ? k + 1.0 : k) * step;
   v = v < d.maxv ? v : d.maxv;
   int32_t xi;
   std::memcpy(&xi, &x, sizeof xi);
