@@ -35,7 +35,9 @@ def amax_grid_rows(fmt: object, blocks_n: int, seed: int) -> tuple[np.ndarray, f
     for k in range(blocks_n):
         s = smax if k == 0 else float(rng.choice(scales))
         on = rng.choice(pts, size=b) * s * g
-        near = np.nextafter(on.astype(np.float32), np.float32(np.inf if k % 2 else -np.inf)).astype(np.float64)
+        near = np.nextafter(on.astype(np.float32), np.float32(np.inf if k % 2 else -np.inf)).astype(
+            np.float64
+        )
         row = np.where(rng.random(b) < 0.7, on, near)
         row[0] = emax * s * g
         rows[k] = row * rng.choice([-1.0, 1.0], size=b)

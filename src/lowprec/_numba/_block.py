@@ -306,8 +306,9 @@ def block_kernel(
     """
     from . import _block_fast as bf
 
+    words = int(dims[4]) == 1 and int(what) == 0 and int(n) <= 32  # stochastic: _run64_sr's random words
     if bf.fast_supported(pe, int(pe[0]), int(rule), int(ps[0]), float(g), int(d_sig), int(mode), int(n),
-                         int(width)) and bf.neg_zero_ok(pe, bool(e_int)):  # fmt: skip
+                         int(width), words, int(ps[1])) and bf.neg_zero_ok(pe, bool(e_int)):  # fmt: skip
         bf.run_fast(xbits, dims, bdims, pe, e_magbits, e_int, e_info, ps, s_magbits, rule, g, d_sig, d_exp,
                     mode, key, rbits, n, what, out_vals, out_codes, out_scales)  # fmt: skip
         return

@@ -43,6 +43,7 @@ import numba
 import numpy as np
 from llvmlite import ir
 from numba import types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 from ._block import (
@@ -114,6 +115,20 @@ def _bits_f64(typingctx, b):  # type: ignore[no-untyped-def]
         return builder.bitcast(args[0], ir.DoubleType())
 
     return types.float64(b), codegen
+
+
+@intrinsic
+def _fma(typingctx, a, b, c):  # type: ignore[no-untyped-def]
+    """``a * b + c`` with one rounding (float64; LLVM's fma: an instruction where the CPU has one)."""
+    if not all(isinstance(t, types.Float) and t.bitwidth == 64 for t in (a, b, c)):
+        return None
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        d = ir.DoubleType()
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(d, [d, d, d]), "llvm.fma.f64")
+        return builder.call(fn, args)
+
+    return types.float64(a, b, c), codegen
 
 
 @intrinsic
@@ -446,29 +461,47 @@ def _run64(xf, out_vals, ub, cnt, mul, div, thr, mbits, maxv, e_int, mode, qk, l
 def _run64_sr(xf, out_vals, ub, cnt, mul, div, mbits, thr, maxv, e_int, sre, amax_rule, w, n, woff=0):
     """``cnt`` elements from unsigned index ``ub``: quantize by the float64 rule, stochastic modes
     (``sre``: stochastic_equal) with ``n <= 32`` random bits given as 32-bit words ``w[woff + j]`` (the bits
-    at the top; :func:`lowprec._numba._float_simd._chunk_words`). The quotient in units of its grid
-    step, ``y`` (exact, as in :func:`_round_grid`), splits into ``k = floor(y)`` and the dropped
-    fraction ``y - k`` (exact); ``floor((y - k) * 2**32)``, the reference's dropped bits ``rem`` at
-    position ``s`` as ``floor(rem * 2**32 / 2**s)``, rounds up iff it plus the word reaches ``2**32``
-    (the same test as ``floor(rem * 2**n / 2**s) + r >= 2**n``: the word is a multiple of
-    ``2**(32 - n)``); stochastic_equal: the word's top bit and ``y != k``. All in float64 with no
-    data-dependent branch, so the loop vectorises. C++ twin: ``block_elem_div_word``."""
+    at the top; :func:`lowprec._numba._float_simd._chunk_words`); no data-dependent branch, so the loop
+    vectorises.
+
+    Power-of-two scales: the quotient ``|x| * mul`` is exact; in units of its grid step, ``y``, it
+    splits into ``k = floor(y)`` and the dropped fraction ``y - k`` (exact), and
+    ``floor((y - k) * 2**32)``, the reference's dropped bits ``rem`` at position ``s`` as
+    ``floor(rem * 2**32 / 2**s)``, rounds up iff it plus the word reaches ``2**32`` (the same test as
+    ``floor(rem * 2**n / 2**s) + r >= 2**n``: the word is a multiple of ``2**(32 - n)``);
+    stochastic_equal: the word's top bit and ``y != k``.
+
+    ``amax`` rule (``amax_rule``): no division. The quotient by the rounded reciprocal,
+    ``|x| * fl(1 / div)``, has the exact quotient's grid floor and binade except when ``|x|`` is
+    exactly a grid point times ``div`` (every product of a grid point and ``div`` has at most 50
+    bits under :func:`fast_supported`, so other float32 values lie a relative ``2**-50`` or more
+    away), where one exact compare moves the floor up. Then the rule above is
+    ``|x| >= step * div * 2**-32 * ((k + 1) * 2**32 - w)``, decided exactly by the sign of an fma,
+    for any tensor scale. C++ twin: ``block_elem_div_word``."""
     two32 = 4294967296.0
+    rdiv = 1.0 / div if amax_rule else 0.0
     for j in range(cnt):
         k = ub + np.uint64(j)
         xv = np.float64(xf[k])
         ax = abs(xv)
-        q = ax / div if amax_rule else ax * mul
         neg = math.copysign(1.0, xv) < 0.0  # the sign bit (-0 included)
+        r = np.float64(w[np.uint64(woff) + np.uint64(j)])
+        q = ax * rdiv if amax_rule else ax * mul
         e = max(_f64_bits(q) >> np.int64(52), thr)  # q >= 0: the sign bit is clear
+        step = _bits_f64((e - mbits) << np.int64(52))  # 2**(e - 1023 - M)
         y = q * _bits_f64((np.int64(2046) + mbits - e) << np.int64(52))  # 2**(M - e + 1023 - 1023)
         fl = np.floor(y)
-        r = np.float64(w[np.uint64(woff) + np.uint64(j)])
-        if sre:
+        if amax_rule:
+            fl = fl + 1.0 if ax >= (fl + 1.0) * step * div else fl  # exact products
+            if sre:
+                up = (r >= 2147483648.0) & (ax != fl * step * div)
+            else:
+                up = _fma(step * div * 2.3283064365386963e-10, (fl + 1.0) * two32 - r, -ax) <= 0.0
+        elif sre:
             up = (r >= 2147483648.0) & (y != fl)
         else:
             up = np.floor((y - fl) * two32) + r >= two32  # below 2**33: exact
-        v = min((fl + 1.0 if up else fl) * _bits_f64((e - mbits) << np.int64(52)), maxv)
+        v = min((fl + 1.0 if up else fl) * step, maxv)
         sv = -v if (neg and ((not e_int) or v != 0.0)) else v  # integer elements have no -0
         out_vals[k] = sv * div
 
@@ -925,13 +958,17 @@ def flat_supported(
 
 
 def fast_supported(pe: tuple, e_mbits: int, rule: int, s_mbits: int, g: float, d_sig: int, mode: int, n: int,
-                   width: int) -> bool:  # fmt: skip
+                   width: int, words: bool = False, s_emin: int = 0) -> bool:  # fmt: skip
     """Whether the fast kernels compute this call exactly (else the general kernel runs).
 
     Float32 input; element formats that are signed, with zero, subnormals, ``-0`` (or integer
     elements, whose ``-0`` the kernel drops) and at least one mantissa bit; for the ``amax`` rule,
     the bit bound of the module docstring for the scale, the element midpoints and, with stochastic
-    rounding, the ``2**-n`` steps.
+    rounding, the ``2**-n`` steps -- except for a stochastic quantize whose blocks run along the
+    last axis with ``n <= 32`` random bits (``words``, the random words of :func:`_run64_sr`), which
+    decides by an fma for any tensor scale: the deterministic bound, element significands of at most
+    20 bits, and ``step * div * 2**-32`` a float64 normal for the smallest scale (emin ``s_emin``)
+    and step (C++ twin: ``block_div_word_fits``).
     """
     flags = pe[7]
     need = F_SUB | F_ZERO | F_SIGNED
@@ -942,8 +979,13 @@ def fast_supported(pe: tuple, e_mbits: int, rule: int, s_mbits: int, g: float, d
     g_bits = _sig_bits(g)  # significant bits of the tensor scale
     den_bits = int(d_sig).bit_length()  # max_elem * g, odd significand
     div_bits = s_mbits + 1 + g_bits
-    grid_bits = e_mbits + 2 + (n if mode >= SR else 0)
-    return max(24, s_mbits + 2 + den_bits) + 2 <= 52 and max(24, grid_bits + div_bits) + 2 <= 52
+    sr_bits = mode >= SR and not words
+    grid_bits = e_mbits + 2 + (n if sr_bits else 0)
+    ok = max(24, s_mbits + 2 + den_bits) + 2 <= 52 and max(24, grid_bits + div_bits) + 2 <= 52
+    if ok and mode >= SR and words:
+        u_exp = (s_emin - s_mbits) + (math.frexp(g)[1] - 1) + (int(pe[1]) - e_mbits) - 32
+        ok = e_mbits <= 20 and u_exp >= -1020
+    return ok
 
 
 def _sig_bits(g: float) -> int:
