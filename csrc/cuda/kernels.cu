@@ -68,6 +68,32 @@ __global__ void quantize_kernel(const T* __restrict__ x, T* __restrict__ out, in
   }
 }
 
+//: quantize_kernel for float32 arrays that are both 16-byte aligned: four consecutive elements per
+//: step, one float4 load and one float4 store (wider memory transactions for a memory-bound pass);
+//: thread 0 of block 0 also takes the count % 4 elements of the tail. Element i keeps rand(i).
+__global__ void quantize4_kernel(const float* __restrict__ x, float* __restrict__ out, int64_t count, FloatParams p,
+                                 int mode, int ovf, Rand rand) {
+  const bool sr = is_stochastic(mode);
+  const int nb = sr ? rand.n : 0;
+  const int64_t n4 = count / 4;
+  const auto* x4 = reinterpret_cast<const float4*>(x);
+  auto* o4 = reinterpret_cast<float4*>(out);
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n4; i += stride) {
+    const float4 v = x4[i];
+    const int64_t e = 4 * i;
+    float4 r;
+    r.x = quantize_f32(v.x, p, mode, ovf, sr ? rand(e) : 0, nb);
+    r.y = quantize_f32(v.y, p, mode, ovf, sr ? rand(e + 1) : 0, nb);
+    r.z = quantize_f32(v.z, p, mode, ovf, sr ? rand(e + 2) : 0, nb);
+    r.w = quantize_f32(v.w, p, mode, ovf, sr ? rand(e + 3) : 0, nb);
+    o4[i] = r;
+  }
+  if (blockIdx.x == 0 && threadIdx.x == 0) {
+    for (int64_t e = 4 * n4; e < count; ++e) out[e] = quantize_f32(x[e], p, mode, ovf, sr ? rand(e) : 0, nb);
+  }
+}
+
 template <class Code, class T>
 __global__ void decode_kernel(const Code* __restrict__ codes, T* __restrict__ out, int64_t count, FloatParams p) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
@@ -147,7 +173,11 @@ int launch_quantize(const void* x, int x_bytes, void* out, int64_t count, const 
   const auto s = static_cast<cudaStream_t>(stream);
   const Rand rand = make_rand(seed, start, rbits, rbits_bytes, n);
   const int blocks = blocks_for(count);
-  if (x_bytes == 4) {
+  const bool aligned16 = (reinterpret_cast<uintptr_t>(x) | reinterpret_cast<uintptr_t>(out)) % 16 == 0;
+  if (x_bytes == 4 && aligned16) {
+    quantize4_kernel<<<blocks_for(count / 4), kThreads, 0, s>>>(static_cast<const float*>(x), static_cast<float*>(out),
+                                                               count, p, mode, ovf, rand);
+  } else if (x_bytes == 4) {
     quantize_kernel<<<blocks, kThreads, 0, s>>>(static_cast<const float*>(x), static_cast<float*>(out), count, p,
                                                 mode, ovf, rand);
   } else {
