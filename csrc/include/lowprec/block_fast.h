@@ -242,6 +242,8 @@ LOWPREC_HD LOWPREC_FAST_INLINE bool block_rne32_ok(int32_t am, const BlockGrid32
 // 24-bit x when the bit bound of block_div_fits holds: the exact quotient is then either exactly a
 // point of the grid (values and midpoints) or separated from each by a relative gap of at least
 // 2**-(bits + 1), far above float64's half ulp (the Numba twin: `flat_amax_kernel`, `_round_grid`).
+// The stochastic modes do not divide: block_elem_div_word decides by exact compares and an fma, for
+// any tensor scale (block_div_word_fits).
 
 //: Per-call constants of the amax-rule fast path (make_block_div).
 struct BlockDiv {

@@ -27,7 +27,9 @@ division, see below), and the elements are rounded by one of two short, vectoris
   grid units and rounded by the CPU's rounding instructions (:func:`_round_grid`), then multiplied
   back by the scale (exact) and stored (one rounding). Blocks along a non-last axis replace the
   ``amax``-rule division by a rounded reciprocal with snapping onto the grid's decision points
-  (:data:`_SNAP_TOL`), where the bit bound allows it.
+  (:data:`_SNAP_TOL`), where the bit bound allows it. Stochastic quantize with random words
+  (:func:`_run64_sr`) does not divide either: for the ``amax`` rule it decides by exact compares
+  and an fma, for any tensor scale.
 
 Stochastic rounding uses the same counter-based bits as every backend (flat C-order index).
 All functions are module-level (cacheable). :func:`run_fast` splits the blocks over threads
