@@ -143,9 +143,9 @@ def _auto_quantize_backend(x: np.ndarray, f: BlockFormat, axis: object, mode: Ro
     rules for it (``lowprec._cpp.block_fast_kind`` 1 or 2: power-of-two scales, or the amax rule of
     NVFP4 with step tables), where they run 1.1-1.5x faster than Numba's (benchmarks/RESULTS.md);
     stochastic modes with ``n <= 32`` random bits when the kind is 1 (random words in int32 lanes,
-    about 1.5x faster than Numba's) or 3 (the amax rule's float64 division, vectorised by the C++
-    compiler: about 1.8x faster than Numba's). The tensor scale computed to decide is handed on, so
-    the array is not read twice for it.
+    about 1.5x faster than Numba's) or 3 (the amax rule's ``block_elem_div_word``: 1.3-1.9x faster
+    than Numba's). The tensor scale computed to decide is handed on, so the array is not read twice
+    for it.
     """
     if x.dtype != np.float32 or x.size == 0 or not x.flags.c_contiguous:
         return "numba", None

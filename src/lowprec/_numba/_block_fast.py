@@ -45,7 +45,6 @@ import numba
 import numpy as np
 from llvmlite import ir
 from numba import types
-from numba.core import cgutils
 from numba.extending import intrinsic
 
 from ._block import (
@@ -58,6 +57,7 @@ from ._block import (
 )
 from ._float import F_NEGZERO, F_SIGNED, F_SUB, F_ZERO, RNA, RNE, RNZ, RTN, RTP, RTZ, SR, SRE, _round_up
 from ._float_simd import _chunk_words, _word_bits
+from ._fma import fma
 from ._random import sr_bits
 from ._threads import PAR_MIN, run_parts
 
@@ -117,20 +117,6 @@ def _bits_f64(typingctx, b):  # type: ignore[no-untyped-def]
         return builder.bitcast(args[0], ir.DoubleType())
 
     return types.float64(b), codegen
-
-
-@intrinsic
-def _fma(typingctx, a, b, c):  # type: ignore[no-untyped-def]
-    """``a * b + c`` with one rounding (float64; LLVM's fma: an instruction where the CPU has one)."""
-    if not all(isinstance(t, types.Float) and t.bitwidth == 64 for t in (a, b, c)):
-        return None
-
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
-        d = ir.DoubleType()
-        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(d, [d, d, d]), "llvm.fma.f64")
-        return builder.call(fn, args)
-
-    return types.float64(a, b, c), codegen
 
 
 @intrinsic
@@ -463,8 +449,8 @@ def _run64(xf, out_vals, ub, cnt, mul, div, thr, mbits, maxv, e_int, mode, qk, l
 def _run64_sr(xf, out_vals, ub, cnt, mul, div, mbits, thr, maxv, e_int, sre, amax_rule, w, n, woff=0):
     """``cnt`` elements from unsigned index ``ub``: quantize by the float64 rule, stochastic modes
     (``sre``: stochastic_equal) with ``n <= 32`` random bits given as 32-bit words ``w[woff + j]`` (the bits
-    at the top; :func:`lowprec._numba._float_simd._chunk_words`); no data-dependent branch, so the loop
-    vectorises.
+    at the top; :func:`lowprec._numba._float_simd._chunk_words`); no data-dependent branch (the
+    conditionals are selects).
 
     Power-of-two scales: the quotient ``|x| * mul`` is exact; in units of its grid step, ``y``, it
     splits into ``k = floor(y)`` and the dropped fraction ``y - k`` (exact), and
@@ -498,7 +484,7 @@ def _run64_sr(xf, out_vals, ub, cnt, mul, div, mbits, thr, maxv, e_int, sre, ama
             if sre:
                 up = (r >= 2147483648.0) & (ax != fl * step * div)
             else:
-                up = _fma(step * div * 2.3283064365386963e-10, (fl + 1.0) * two32 - r, -ax) <= 0.0
+                up = fma(step * div * 2.3283064365386963e-10, (fl + 1.0) * two32 - r, -ax) <= 0.0
         elif sre:
             up = (r >= 2147483648.0) & (y != fl)
         else:
@@ -981,8 +967,8 @@ def fast_supported(pe: tuple, e_mbits: int, rule: int, s_mbits: int, g: float, d
     g_bits = _sig_bits(g)  # significant bits of the tensor scale
     den_bits = int(d_sig).bit_length()  # max_elem * g, odd significand
     div_bits = s_mbits + 1 + g_bits
-    sr_bits = mode >= SR and not words
-    grid_bits = e_mbits + 2 + (n if sr_bits else 0)
+    steps_bound = mode >= SR and not words  # the 2**-n steps are decision points of the division
+    grid_bits = e_mbits + 2 + (n if steps_bound else 0)
     ok = max(24, s_mbits + 2 + den_bits) + 2 <= 52 and max(24, grid_bits + div_bits) + 2 <= 52
     if ok and mode >= SR and words:
         u_exp = (s_emin - s_mbits) + (math.frexp(g)[1] - 1) + (int(pe[1]) - e_mbits) - 32

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba.core import types
-from numba.extending import intrinsic
 
+from .._numba._fma import fma
 from ._gemm import _rv
 
 __all__ = ["chain_kernel", "fits_float32"]
@@ -30,26 +29,14 @@ _NJ = {"cache": True, "nogil": True, "error_model": "numpy"}
 _JT = 256
 
 
-@intrinsic
-def _fmaf(typingctx, a, b, c):  # type: ignore[no-untyped-def]
-    """IEEE 754 float32 fused multiply-add (``llvm.fma.f32``): ``a*b + c`` rounded once."""
-    if not all(isinstance(t, types.Float) and t.bitwidth == 32 for t in (a, b, c)):
-        return None
-
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
-        return builder.fma(*args)
-
-    return types.float32(types.float32, types.float32, types.float32), codegen
-
-
 @numba.njit(**_NJ)
 def _ieee_subnormals(tiny: np.float32, big: np.float32) -> bool:
     """Whether this thread's FMA keeps subnormal results and operands (no FTZ/DAZ).
 
     ``tiny = 2**-100`` and ``big = 2**40`` come in as arguments so that nothing is constant-folded.
     """
-    sub = _fmaf(tiny, np.float32(1.0) / big, np.float32(0.0))  # 2**-140, a float32 subnormal
-    back = _fmaf(sub, big, np.float32(0.0))  # 2**-100 unless the subnormal operand reads as 0
+    sub = fma(tiny, np.float32(1.0) / big, np.float32(0.0))  # 2**-140, a float32 subnormal
+    back = fma(sub, big, np.float32(0.0))  # 2**-100 unless the subnormal operand reads as 0
     return sub != np.float32(0.0) and back == tiny
 
 
@@ -75,10 +62,10 @@ def _rows(i0, nr, a, b, c0, out, acc, po, omode, oovf):  # type: ignore[no-untyp
             bk = b[k, j0 : j0 + jn]
             for t in range(jn):  # independent outputs: vectorised across t, k stays in order
                 v = bk[t]
-                s0[t] = _fmaf(x0, v, s0[t])
-                s1[t] = _fmaf(x1, v, s1[t])
-                s2[t] = _fmaf(x2, v, s2[t])
-                s3[t] = _fmaf(x3, v, s3[t])
+                s0[t] = fma(x0, v, s0[t])
+                s1[t] = fma(x1, v, s1[t])
+                s2[t] = fma(x2, v, s2[t])
+                s3[t] = fma(x3, v, s3[t])
         for r in range(nr):
             sr = acc[r]
             for t in range(jn):
